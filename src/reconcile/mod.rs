@@ -1,0 +1,1 @@
+//! Reconcile: disputes, corrections and bureau reject files (not built yet).

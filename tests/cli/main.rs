@@ -1,0 +1,6 @@
+//! Integration tests: each runs the real `skiptrace` binary against real files and a real
+//! SQLite database in a fresh temporary directory. One test binary (see Cargo.toml).
+
+mod util;
+
+mod foundation;
