@@ -786,3 +786,122 @@ mod tests {
         assert!(f.iter().any(|x| x.rule == "structure.trailer"));
     }
 }
+
+#[cfg(test)]
+mod roundtrip {
+    //! Property: for any record the layouts can express, `parse(write(r)) == r`, and writing
+    //! what was parsed reproduces the bytes.
+
+    use proptest::prelude::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::metro2::codec::TextMode;
+    use crate::metro2::layout::FieldType;
+    use crate::metro2::writer::{Writer, WriterOptions};
+
+    /// Random bytes that are a valid encoding of `seg` (every field well-formed).
+    fn segment_bytes(seg: Segment, rng: &mut ChaCha8Rng, out: &mut Vec<u8>) {
+        let layout = seg.layout();
+        for f in layout.fields {
+            match f.kind {
+                FieldType::Identifier => out.extend_from_slice(layout.identifier.as_bytes()),
+                FieldType::Rdw => out.extend_from_slice(b"0000"),
+                FieldType::Alphanumeric => {
+                    let n = rng.random_range(0..=f.length);
+                    const CH: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -&/#.,'";
+                    for _ in 0..n {
+                        out.push(CH[rng.random_range(0..CH.len())]);
+                    }
+                    out.extend(std::iter::repeat_n(b' ', f.length - n));
+                }
+                FieldType::Numeric | FieldType::Ssn => {
+                    for _ in 0..f.length {
+                        out.push(b'0' + rng.random_range(0..10u8));
+                    }
+                }
+                FieldType::Date | FieldType::DateOfBirth | FieldType::Timestamp => {
+                    if rng.random_bool(0.3) {
+                        out.extend(std::iter::repeat_n(b'0', f.length));
+                    } else {
+                        let (m, d, y) = (
+                            rng.random_range(1..=12),
+                            rng.random_range(1..=28),
+                            rng.random_range(1900..=2099),
+                        );
+                        out.extend_from_slice(format!("{m:02}{d:02}{y:04}").as_bytes());
+                        if f.kind == FieldType::Timestamp {
+                            let (h, mi, s) = (
+                                rng.random_range(0..24),
+                                rng.random_range(0..60),
+                                rng.random_range(0..60),
+                            );
+                            out.extend_from_slice(format!("{h:02}{mi:02}{s:02}").as_bytes());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn record_bytes(seed: u64) -> Vec<u8> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut rec = Vec::new();
+        segment_bytes(Segment::Base, &mut rng, &mut rec);
+        for seg in [Segment::J1, Segment::J2] {
+            for _ in 0..rng.random_range(0..3) {
+                segment_bytes(seg, &mut rng, &mut rec);
+            }
+        }
+        for seg in [Segment::K1, Segment::K2, Segment::K3, Segment::K4, Segment::L1, Segment::N1] {
+            if rng.random_bool(0.5) {
+                segment_bytes(seg, &mut rng, &mut rec);
+            }
+        }
+        let rdw = format!("{:04}", rec.len());
+        rec[..4].copy_from_slice(rdw.as_bytes());
+        rec
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn parse_of_write_is_identity(seed in any::<u64>()) {
+            let bytes = record_bytes(seed);
+            let mut findings = Vec::new();
+            let Some(Item::Data(r, _)) = parse_record(&bytes, &mut findings).unwrap() else {
+                panic!("not a data record");
+            };
+            prop_assert!(findings.is_empty(), "{:?}", findings);
+            let opts = WriterOptions { text: TextMode::Preserve, ..Default::default() };
+            let mut w = Writer::new(Vec::new(), &Header::default(), opts).unwrap();
+            w.write(&r).unwrap();
+            let (_, file) = w.finish().unwrap();
+            prop_assert_eq!(&file[427..427 + bytes.len()], &bytes[..]);
+            let items = Reader::new(file.as_slice()).items(&mut findings).unwrap();
+            prop_assert!(findings.is_empty(), "{:?}", findings);
+            prop_assert_eq!(&items[1], &Item::Data(r, Framing::default()));
+        }
+
+        #[test]
+        fn any_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000), seed in any::<u64>()) {
+            let mut findings = Vec::new();
+            let _ = Reader::new(bytes.as_slice()).items(&mut findings);
+            let _ = parse_record(&bytes, &mut findings);
+            // Mutations of a valid file too.
+            let mut file = b"0426HEADER".to_vec();
+            file.resize(426, b' ');
+            file.push(b'\n');
+            file.extend_from_slice(&record_bytes(seed));
+            file.push(b'\n');
+            let n = file.len();
+            for (i, b) in bytes.iter().take(64).enumerate() {
+                let at = (seed as usize).wrapping_add(i * 7919) % n;
+                file[at] = *b;
+            }
+            let _ = Reader::new(file.as_slice()).items(&mut findings);
+        }
+    }
+}
