@@ -41,7 +41,7 @@ fn template() -> DataRecord {
         date_first_delinquency: Some(date(2024, 11, 2)),
         surname: "SAMPLE".into(),
         first_name: "ALEX".into(),
-        social_security_number: SsnField(123_45_6789),
+        social_security_number: SsnField(123_456_789),
         ecoa_code: "1".into(),
         first_line_address: "100 EXAMPLE AVE".into(),
         city: "SPRINGFIELD".into(),
@@ -73,7 +73,7 @@ fn main() {
     let j1 = J1 {
         surname: "SAMPLE".into(),
         first_name: "JORDAN".into(),
-        social_security_number: SsnField(234_56_7890),
+        social_security_number: SsnField(234_567_890),
         ecoa_code: "2".into(),
         ..Default::default()
     };

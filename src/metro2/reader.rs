@@ -247,6 +247,11 @@ impl<R: Read> Reader<R> {
         Ok(())
     }
 
+    /// Number of the record about to be read (0 while the header is expected).
+    fn next_number(&self) -> u64 {
+        if self.state == State::Start { 0 } else { self.data_records + 1 }
+    }
+
     /// Reads the next physical record into `self.rec` (BDW included when present). Returns
     /// false at end of input.
     fn next_physical(&mut self, findings: &mut Vec<Finding>) -> Result<bool, ReadError> {
@@ -270,7 +275,7 @@ impl<R: Read> Reader<R> {
                         findings.push(structure(
                             "structure.record",
                             format!("a line longer than {MAX_LINE} bytes cannot be a Metro 2 record; skipped"),
-                            self.data_records + 1,
+                            self.next_number(),
                             offset,
                         ));
                         // Skip to the next line break.
@@ -310,7 +315,7 @@ impl<R: Read> Reader<R> {
                         findings.push(structure(
                             "structure.record",
                             format!("{} stray bytes at the end of the file", self.rec.len()),
-                            self.data_records + 1,
+                            self.next_number(),
                             offset,
                         ));
                     }
@@ -322,7 +327,7 @@ impl<R: Read> Reader<R> {
                     findings.push(structure(
                         "structure.record",
                         "record descriptor word is not numeric: the record cannot be delimited; the rest of the file is not read".into(),
-                        self.data_records + 1,
+                        self.next_number(),
                         offset,
                     ));
                     self.state = State::Done;
@@ -332,7 +337,7 @@ impl<R: Read> Reader<R> {
                     findings.push(structure(
                         "structure.record",
                         format!("record descriptor word {rdw} is too small to hold a record; the rest of the file is not read"),
-                        self.data_records + 1,
+                        self.next_number(),
                         offset,
                     ));
                     self.state = State::Done;
@@ -346,7 +351,7 @@ impl<R: Read> Reader<R> {
                             "the file ends inside a record: descriptor word says {rdw} bytes, {} found",
                             self.rec.len() - at
                         ),
-                        self.data_records + 1,
+                        self.next_number(),
                         offset,
                     ));
                 }

@@ -57,7 +57,7 @@ fn complete_character_files_validate_structurally_clean() {
             .arg(moov(&format!("{name}.dat")))
             .output()
             .unwrap();
-        let v: Value = serde_json::from_slice(&o.stdout).expect(&show(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", show(&o)));
         let structural: Vec<&Value> = v["findings"]
             .as_array()
             .unwrap()
