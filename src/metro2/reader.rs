@@ -482,7 +482,6 @@ impl<R: Read> Reader<R> {
             }
             _ => {}
         }
-        let account;
         match kind {
             Kind::Header => {
                 if self.state != State::Start {
@@ -492,7 +491,6 @@ impl<R: Read> Reader<R> {
                 let (fixed, pad) = self.fixed_part(rec, 426, &mut push);
                 slot.framing.padding = pad;
                 slot.header.decode_into(&fixed, &mut self.issues);
-                account = String::new();
             }
             Kind::Trailer => {
                 if self.seen_trailer {
@@ -503,7 +501,6 @@ impl<R: Read> Reader<R> {
                 let (fixed, pad) = self.fixed_part(rec, 426, &mut push);
                 slot.framing.padding = pad;
                 slot.trailer.decode_into(&fixed, &mut self.issues);
-                account = String::new();
             }
             Kind::Data => {
                 if self.state == State::AfterTrailer {
@@ -527,7 +524,6 @@ impl<R: Read> Reader<R> {
                 } else {
                     d.base.decode_into(rec, &mut self.issues);
                 }
-                account = d.base.consumer_account_number.clone();
                 let mut pos = 426;
                 let mut last = 0usize;
                 while pos < rec.len() {
@@ -598,6 +594,11 @@ impl<R: Read> Reader<R> {
                 }
             }
         }
+        let account = if kind == Kind::Data && !(pending.is_empty() && self.issues.is_empty()) {
+            slot.data.base.consumer_account_number.clone()
+        } else {
+            String::new()
+        };
         for f in &mut pending {
             f.account.clone_from(&account);
         }

@@ -430,7 +430,12 @@ impl Validator {
         let start = out.len();
         self.records += 1;
         self.totals.add(r);
-        *self.summary.by_status.entry(r.base.account_status.clone()).or_default() += 1;
+        match self.summary.by_status.get_mut(r.base.account_status.as_str()) {
+            Some(n) => *n += 1,
+            None => {
+                self.summary.by_status.insert(r.base.account_status.clone(), 1);
+            }
+        }
         let account = r.base.consumer_account_number.as_str();
         {
             let mut c = Checker { out, record: number, account, segment: Segment::Base };
