@@ -23,6 +23,24 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// CPU time of the whole process (user + system, all threads), in seconds. The machine is
+/// shared, so records per CPU-second is printed beside wall-clock throughput.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime is the 12th, stime 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest.split_whitespace().map(|x| x.parse().unwrap_or(0.0)).collect();
+    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
+}
+
+fn report(step: &str, n: u64, wall: f64, cpu: f64, extra: &str) {
+    println!(
+        "{step:<9} {n} records in {wall:.2} s = {:>10.0} records/s wall, {:>10.0} records/CPU-s{extra}",
+        n as f64 / wall,
+        n as f64 / cpu.max(1e-9)
+    );
+}
+
 fn template() -> DataRecord {
     let mut r = DataRecord::new(Base {
         processing_indicator: 1,
@@ -79,6 +97,7 @@ fn main() {
     };
 
     // Write.
+    let c = cpu_secs();
     let t = Instant::now();
     let mut rec = template();
     let mut w = Writer::new(
@@ -100,13 +119,10 @@ fn main() {
     let secs = t.elapsed().as_secs_f64();
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     assert_eq!(trailer.total_base_records, n);
-    println!(
-        "write:    {n} records in {secs:.2} s = {:>10.0} records/s ({:.0} MB)",
-        n as f64 / secs,
-        size as f64 / 1e6
-    );
+    report("write:", n, secs, cpu_secs() - c, &format!(" ({:.0} MB)", size as f64 / 1e6));
 
     // Parse.
+    let c = cpu_secs();
     let t = Instant::now();
     let mut reader = Reader::new(BufReader::new(File::open(&path).expect("open")));
     let mut slot = Slot::default();
@@ -120,9 +136,10 @@ fn main() {
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(count, n);
     assert!(findings.is_empty(), "{:?}", findings.first());
-    println!("parse:    {n} records in {secs:.2} s = {:>10.0} records/s", n as f64 / secs);
+    report("parse:", n, secs, cpu_secs() - c, "");
 
     // Validate.
+    let c = cpu_secs();
     let t = Instant::now();
     let opts = ValidateOptions { as_of: Some(date(2026, 11, 20)), collection_profile: true };
     let mut found = 0u64;
@@ -134,9 +151,6 @@ fn main() {
         .expect("validate");
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(summary.records, n);
-    println!(
-        "validate: {n} records in {secs:.2} s = {:>10.0} records/s ({found} findings)",
-        n as f64 / secs
-    );
+    report("validate:", n, secs, cpu_secs() - c, &format!(" ({found} findings)"));
     println!("peak RSS (VmHWM): {:.1} MB", peak_rss_mb());
 }

@@ -169,7 +169,9 @@ pub fn dec_an(b: &[u8], out: &mut String) -> Result<(), IssueKind> {
     let end = b.iter().rposition(|&c| c != b' ').map_or(0, |i| i + 1);
     let t = b.get(..end).unwrap_or_default();
     out.clear();
-    if t.iter().all(|&c| (0x20..0x7f).contains(&c)) {
+    // Branch-free scan (vectorises): any control character, DEL or non-ASCII byte?
+    let bad = t.iter().fold(false, |acc, &c| acc | (c < 0x20) | (c >= 0x7f));
+    if !bad {
         // Printable ASCII is valid UTF-8.
         out.push_str(std::str::from_utf8(t).unwrap_or_default());
         Ok(())

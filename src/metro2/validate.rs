@@ -15,8 +15,7 @@ use jiff::civil::Date;
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
-use super::codec::Value;
-use super::layout::{FieldSpec, FieldType, Required, Segment};
+use super::layout::{FieldSpec, FieldType, Segment};
 use super::model::{Base, DataRecord, Header, Trailer};
 use super::totals::Totals;
 
@@ -412,7 +411,8 @@ impl Validator {
     pub fn header(&mut self, h: &Header, out: &mut Vec<Finding>) {
         let start = out.len();
         let mut c = Checker { out, record: 0, account: "", segment: Segment::Header };
-        h.visit(&mut |f, v| c.common(f, v));
+        h.missing_required(&mut |f| c.required(f));
+        h.lower_case(&mut |f| c.lower(f));
         if let Some(today) = self.opts.as_of {
             for (name, d) in [("activity_date", h.activity_date), ("date_created", h.date_created)]
             {
@@ -579,16 +579,12 @@ impl Checker<'_> {
         self
     }
 
-    /// Checks every field can carry: required, upper case.
-    fn common(&mut self, f: &'static FieldSpec, v: Value<'_>) {
-        if f.required == Required::Yes && v.is_empty() {
-            self.push(Some(f), "required_field", format!("{} is required", f.name));
-        }
-        if let Value::Text(t) = v
-            && t.bytes().any(|b| b.is_ascii_lowercase())
-        {
-            self.push(Some(f), "text.upper_case", format!("{} has lower-case letters", f.name));
-        }
+    fn required(&mut self, f: &'static FieldSpec) {
+        self.push(Some(f), "required_field", format!("{} is required", f.name));
+    }
+
+    fn lower(&mut self, f: &'static FieldSpec) {
+        self.push(Some(f), "text.upper_case", format!("{} has lower-case letters", f.name));
     }
 }
 
@@ -727,7 +723,8 @@ fn check_record(
     activity: Option<Date>,
 ) {
     let b = &r.base;
-    b.visit(&mut |f, v| c.common(f, v));
+    b.missing_required(&mut |f| c.required(f));
+    b.lower_case(&mut |f| c.lower(f));
     check_base_codes(c, b);
     check_consumer(
         c,
@@ -755,7 +752,8 @@ fn check_record(
     }
     for j in &r.j1 {
         c.on(Segment::J1);
-        j.visit(&mut |f, v| c.common(f, v));
+        j.missing_required(&mut |f| c.required(f));
+        j.lower_case(&mut |f| c.lower(f));
         check_consumer(
             c,
             &j.ecoa_code,
@@ -770,7 +768,8 @@ fn check_record(
     }
     for j in &r.j2 {
         c.on(Segment::J2);
-        j.visit(&mut |f, v| c.common(f, v));
+        j.missing_required(&mut |f| c.required(f));
+        j.lower_case(&mut |f| c.lower(f));
         check_consumer(
             c,
             &j.ecoa_code,
@@ -793,7 +792,8 @@ fn check_record(
     }
     if let Some(k) = &r.k1 {
         c.on(Segment::K1);
-        k.visit(&mut |f, v| c.common(f, v));
+        k.missing_required(&mut |f| c.required(f));
+        k.lower_case(&mut |f| c.lower(f));
         if !(1..=15).contains(&k.creditor_classification) {
             c.field(
                 "creditor_classification",
@@ -804,11 +804,12 @@ fn check_record(
     }
     if let Some(k) = &r.k2 {
         c.on(Segment::K2);
-        k.visit(&mut |f, v| {
+        k.missing_required(&mut |f| {
             if f.name != "purchased_name" {
-                c.common(f, v)
+                c.required(f)
             }
         });
+        k.lower_case(&mut |f| c.lower(f));
         let blank = k.purchased_name.trim().is_empty();
         match (k.purchased_indicator, blank) {
             (1 | 2, false) | (9, true) => {}
@@ -831,7 +832,8 @@ fn check_record(
     }
     if let Some(k) = &r.k3 {
         c.on(Segment::K3);
-        k.visit(&mut |f, v| c.common(f, v));
+        k.missing_required(&mut |f| c.required(f));
+        k.lower_case(&mut |f| c.lower(f));
         if k.agency_identifier > 2 {
             c.field(
                 "agency_identifier",
@@ -848,7 +850,8 @@ fn check_record(
     }
     if let Some(k) = &r.k4 {
         c.on(Segment::K4);
-        k.visit(&mut |f, v| c.common(f, v));
+        k.missing_required(&mut |f| c.required(f));
+        k.lower_case(&mut |f| c.lower(f));
         if !matches!(k.specialized_payment_indicator, 1 | 2) {
             c.field(
                 "specialized_payment_indicator",
@@ -859,7 +862,8 @@ fn check_record(
     }
     if let Some(l) = &r.l1 {
         c.on(Segment::L1);
-        l.visit(&mut |f, v| c.common(f, v));
+        l.missing_required(&mut |f| c.required(f));
+        l.lower_case(&mut |f| c.lower(f));
         let acct = !l.new_consumer_account_number.trim().is_empty();
         let id = !l.new_identification_number.trim().is_empty();
         let ok = match l.change_indicator {
@@ -874,7 +878,8 @@ fn check_record(
     }
     if let Some(n) = &r.n1 {
         c.on(Segment::N1);
-        n.visit(&mut |f, v| c.common(f, v));
+        n.missing_required(&mut |f| c.required(f));
+        n.lower_case(&mut |f| c.lower(f));
     }
     c.on(Segment::Base);
 }
