@@ -229,10 +229,19 @@ pub fn enc_an(
 ) -> Result<(), FieldError> {
     let start = out.len();
     if s.is_ascii() {
+        if s.len() > field.length {
+            return Err(FieldError::TooLong { field, len: s.len() });
+        }
+        let bad = s.bytes().fold(false, |acc, c| acc | (c < 0x20) | (c == 0x7f));
+        if bad {
+            return Err(FieldError::NotAscii { field });
+        }
         match mode {
             TextMode::Normalize => out.extend(s.bytes().map(|c| c.to_ascii_uppercase())),
             TextMode::Preserve => out.extend_from_slice(s.as_bytes()),
         }
+        out.resize(start + field.length, b' ');
+        return Ok(());
     } else {
         if mode == TextMode::Preserve {
             out.truncate(start);
