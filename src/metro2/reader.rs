@@ -618,8 +618,14 @@ impl<R: Read> Reader<R> {
         } else {
             String::new()
         };
+        let seg = match kind {
+            Kind::Header => Segment::Header,
+            Kind::Data => Segment::Base,
+            Kind::Trailer => Segment::Trailer,
+        };
         for f in &mut pending {
             f.account.clone_from(&account);
+            f.segment = Some(seg);
         }
         findings.append(&mut pending);
         for i in self.issues.drain(..) {
