@@ -595,19 +595,19 @@ const ACCOUNT_TYPES: &[&str] = &[
     "74", "75", "77", "7A", "7B", "89", "8A", "8B", "90", "91", "92", "93", "95", "9A", "9B",
 ];
 const STATUSES: &[&str] = &[
-    "DA", "DF", "05", "11", "13", "61", "62", "63", "64", "65", "71", "78", "80", "82", "83", "84",
-    "88", "89", "93", "94", "95", "96", "97",
+    "05", "11", "13", "61", "62", "63", "64", "65", "71", "78", "80", "82", "83", "84", "88", "89",
+    "93", "94", "95", "96", "97", "DA", "DF",
 ];
 const SPECIAL_COMMENTS: &[&str] = &[
-    "B", "C", "H", "I", "M", "O", "S", "V", "AB", "AC", "AH", "AI", "AM", "AN", "AO", "AP", "AS",
-    "AT", "AU", "AV", "AW", "AX", "AZ", "BA", "BB", "BC", "BD", "BE", "BF", "BG", "BH", "BI", "BJ",
-    "BK", "BL", "BN", "BO", "BP", "BS", "BT", "CH", "CI", "CJ", "CK", "CL", "CM", "CN", "CO", "CP",
-    "CS", "DE",
+    "AB", "AC", "AH", "AI", "AM", "AN", "AO", "AP", "AS", "AT", "AU", "AV", "AW", "AX", "AZ", "B",
+    "BA", "BB", "BC", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BK", "BL", "BN", "BO", "BP", "BS",
+    "BT", "C", "CH", "CI", "CJ", "CK", "CL", "CM", "CN", "CO", "CP", "CS", "DE", "H", "I", "M",
+    "O", "S", "V",
 ];
 const CCC: &[&str] = &["XA", "XB", "XC", "XD", "XE", "XF", "XG", "XH", "XJ", "XR"];
 const CII: &[&str] = &[
-    "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S",
-    "T", "U", "V", "W", "X", "Y", "Z", "1A", "2A",
+    "1A", "2A", "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P",
+    "Q", "R", "S", "T", "U", "V", "W", "X", "Y", "Z",
 ];
 const ECOA: &[&str] = &["1", "2", "3", "5", "7", "T", "W", "X", "Z"];
 const DELINQUENT: &[&str] = &[
@@ -616,10 +616,16 @@ const DELINQUENT: &[&str] = &[
 ];
 const PAST_DUE: &[&str] = &["71", "78", "80", "82", "83", "84", "93", "97"];
 const PAID: &[&str] = &["05", "13", "61", "62", "63", "64", "65"];
-const COLLECTION_TYPES: &[&str] = &["48", "0C", "77"];
+const COLLECTION_TYPES: &[&str] = &["0C", "48", "77"];
 
+/// Membership in a short inline list.
 fn is(v: &str, list: &[&str]) -> bool {
     list.contains(&v)
+}
+
+/// Membership in one of the named code lists above (sorted, a test checks it).
+fn in_list(v: &str, list: &[&str]) -> bool {
+    list.binary_search(&v).is_ok()
 }
 
 // One call per consumer segment (base, J1, J2); the arguments are that segment's fields.
@@ -635,7 +641,7 @@ fn check_consumer(
     names: [&str; 3],
     exempt_ecoa: &[&str],
 ) {
-    if !ecoa.is_empty() && !is(ecoa, ECOA) {
+    if !ecoa.is_empty() && !in_list(ecoa, ECOA) {
         if is(ecoa, &["0", "4", "6"]) {
             c.field("ecoa_code", "consumer.ecoa_obsolete", format!("ECOA code {ecoa} is obsolete"));
         } else {
@@ -666,7 +672,7 @@ fn check_consumer(
     if phone != 0 && !(1_000_000_000..=9_999_999_999).contains(&phone) {
         c.field("telephone_number", "consumer.telephone", "telephone number is not 10 digits");
     }
-    if !cii.is_empty() && !is(cii, CII) {
+    if !cii.is_empty() && !in_list(cii, CII) {
         c.field(
             "consumer_information_indicator",
             "consumer.information_indicator",
@@ -747,7 +753,7 @@ fn check_record(
     );
     check_dates(c, b, opts, activity);
     check_relationships(c, r);
-    if opts.collection_profile && is(&b.account_type, COLLECTION_TYPES) {
+    if opts.collection_profile && in_list(&b.account_type, COLLECTION_TYPES) {
         check_collection(c, r, opts);
     }
     for j in &r.j1 {
@@ -909,7 +915,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         );
     }
     let t = b.account_type.as_str();
-    if !t.is_empty() && !is(t, ACCOUNT_TYPES) {
+    if !t.is_empty() && !in_list(t, ACCOUNT_TYPES) {
         c.field(
             "account_type",
             "base.account_type",
@@ -933,7 +939,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         );
     }
     let s = b.account_status.as_str();
-    if !s.is_empty() && !is(s, STATUSES) {
+    if !s.is_empty() && !in_list(s, STATUSES) {
         c.field(
             "account_status",
             "base.account_status",
@@ -975,7 +981,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         }
     }
     let sc = b.special_comment.as_str();
-    if !sc.is_empty() && !is(sc, SPECIAL_COMMENTS) {
+    if !sc.is_empty() && !in_list(sc, SPECIAL_COMMENTS) {
         c.field(
             "special_comment",
             "base.special_comment",
@@ -983,7 +989,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         );
     }
     let ccc = b.compliance_condition_code.as_str();
-    if !ccc.is_empty() && !is(ccc, CCC) {
+    if !ccc.is_empty() && !in_list(ccc, CCC) {
         c.field(
             "compliance_condition_code",
             "base.compliance_condition_code",
@@ -1079,7 +1085,7 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
         b.consumer_information_indicator.as_str(),
         &["A", "B", "C", "D", "E", "F", "G", "H", "Z", "1A", "V"],
     );
-    if is(s, DELINQUENT) && !dofd {
+    if in_list(s, DELINQUENT) && !dofd {
         c.field(
             "date_first_delinquency",
             "cfpb.status_dofd_1",
@@ -1107,7 +1113,7 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
             "a current account (11) must not carry a date of first delinquency",
         );
     }
-    if is(s, PAST_DUE) && ccc != "XA" && b.amount_past_due == 0 {
+    if in_list(s, PAST_DUE) && ccc != "XA" && b.amount_past_due == 0 {
         c.field(
             "amount_past_due",
             "cfpb.status_apd_1",
@@ -1121,18 +1127,22 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
             format!("status {s} must have no amount past due"),
         );
     }
-    if is(s, PAID) && b.current_balance > 0 {
+    if in_list(s, PAID) && b.current_balance > 0 {
         c.field(
             "current_balance",
             "cfpb.status_balance_1",
             format!("status {s} (paid or closed) must have a zero balance"),
         );
     }
-    if is(s, PAST_DUE) && b.current_balance == 0 {
+    if in_list(s, PAST_DUE) && b.current_balance == 0 {
         c.field("current_balance", "cfpb.status_balance_2", format!("status {s} needs a balance"));
     }
     let sc = b.special_comment.as_str();
-    if b.portfolio_type == "O" && r.l1.is_none() && !is(sc, &["AH", "AT", "O"]) && !s.is_empty() {
+    if b.portfolio_type == "O"
+        && r.l1.is_none()
+        && !in_list(sc, &["AH", "AT", "O"])
+        && !s.is_empty()
+    {
         if b.current_balance == 0
             && !is(s, &["11", "13", "62", "64", "88", "DA", "DF"])
             && !is(s, PAST_DUE)
@@ -1144,7 +1154,10 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
             );
         }
         if b.current_balance > 0
-            && !is(s, &["11", "71", "78", "80", "82", "83", "84", "88", "93", "97", "DA", "DF"])
+            && !in_list(
+                s,
+                &["11", "71", "78", "80", "82", "83", "84", "88", "93", "97", "DA", "DF"],
+            )
             && !is(s, PAID)
         {
             c.field(
@@ -1206,7 +1219,7 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
         );
     }
     let t = b.account_type.as_str();
-    if is(t, COLLECTION_TYPES) && b.terms_frequency != "D" {
+    if in_list(t, COLLECTION_TYPES) && b.terms_frequency != "D" {
         if b.credit_limit > 0 {
             c.field(
                 "credit_limit",
@@ -1404,6 +1417,21 @@ mod tests {
         assert_eq!(rep.summary.by_status.get("93"), Some(&2));
         assert_eq!(rep.summary.records, 2);
         assert_eq!(rep.summary.records_clean, 1);
+    }
+
+    #[test]
+    fn code_lists_are_sorted_for_binary_search() {
+        for l in
+            [ACCOUNT_TYPES, STATUSES, SPECIAL_COMMENTS, CCC, CII, ECOA, DELINQUENT, PAST_DUE, PAID]
+        {
+            assert!(l.windows(2).all(|w| w[0] < w[1]), "{l:?}");
+        }
+        assert!(
+            in_list("0C", ACCOUNT_TYPES)
+                && in_list("9B", ACCOUNT_TYPES)
+                && !in_list("0B", ACCOUNT_TYPES)
+        );
+        assert!(in_list("DF", STATUSES) && in_list("1A", CII) && in_list("DE", SPECIAL_COMMENTS));
     }
 
     #[test]
