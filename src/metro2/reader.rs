@@ -372,17 +372,19 @@ impl<R: Read> Reader<R> {
             if a.is_empty() {
                 return Ok(false);
             }
-            let rec = &mut self.rec;
-            let mut used = 0;
-            for &b in a {
-                if rec.len() >= n {
-                    break;
+            let want = n - self.rec.len();
+            let window = a.get(..want.min(a.len())).unwrap_or_default();
+            // Copy up to the next line break in one go; skip the line break itself.
+            let used = match window.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(p) => {
+                    self.rec.extend_from_slice(window.get(..p).unwrap_or_default());
+                    p + 1
                 }
-                used += 1;
-                if b != b'\n' && b != b'\r' {
-                    rec.push(b);
+                None => {
+                    self.rec.extend_from_slice(window);
+                    window.len()
                 }
-            }
+            };
             self.consume(used);
         }
         Ok(true)
