@@ -341,10 +341,14 @@ pub fn ingest_file(db: &mut Db, config: &Config, req: &Request<'_>) -> anyhow::R
                 Err(e) => {
                     report.rejected += 1;
                     *report.rejects_by_code.entry(e.code.as_str().to_string()).or_default() += 1;
+                    // A row with the wrong number of fields may have its values shifted out
+                    // of their columns: every cell that looks like an SSN or a date is masked.
+                    let shifted = raw.len() != header.len();
                     let mut fields: Vec<String> = (0..header.len())
                         .map(|i| {
                             let v = raw.get(i).map(String::from_utf8_lossy).unwrap_or_default();
                             match resolved.sensitive.get(i) {
+                                _ if shifted => mask_lookalike(&v, resolved.date_format),
                                 Some(pii) if *pii != Pii::No => pii.mask(&v),
                                 _ => v.into_owned(),
                             }
@@ -411,6 +415,19 @@ pub fn ingest_file(db: &mut Db, config: &Config, req: &Request<'_>) -> anyhow::R
 fn mapped(req: &Request<'_>) -> String {
     let cols: Vec<&str> = req.layout.columns.values().map(String::as_str).collect();
     cols.join(", ")
+}
+
+/// Masks a cell of a shifted row when it looks like an SSN (nine digits) or a date.
+fn mask_lookalike(v: &str, format: crate::dates::DateFormat) -> String {
+    let digits = v.chars().filter(char::is_ascii_digit).count();
+    let ssn_like = digits == 9 && v.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ');
+    if ssn_like {
+        crate::pii::mask_ssn(v)
+    } else if format.parse(v).is_ok() || crate::dates::DateFormat::Iso.parse(v).is_ok() {
+        crate::pii::mask_dob(v)
+    } else {
+        v.to_string()
+    }
 }
 
 /// The column of the first field that is not UTF-8.
