@@ -659,3 +659,30 @@ fn demo_batch_runs_end_to_end_and_is_idempotent() {
         show(&o)
     );
 }
+
+#[test]
+fn the_documented_sample_files_ingest_without_rejects() {
+    let wd = Workdir::new();
+    wd.write("skiptrace.toml", "[clients.RIVERBEND]\nname = \"Riverbend\"\nkind = \"agency\"\n");
+    for (kind, file, rows) in [
+        ("portfolio", "portfolio-default.sample.csv", 2),
+        ("payments", "payments-default.sample.csv", 3),
+        ("contact-events", "contact-events-default.sample.csv", 5),
+    ] {
+        wd.write(file, std::fs::read(repo(&format!("formats/ingest/{file}"))).unwrap());
+        let o = ingest(&wd, &[kind, file]);
+        assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains(&format!("{rows} rows read = {rows} accepted")), "{out}");
+    }
+    assert_eq!(count(&wd, "SELECT count(*) FROM account_consumers WHERE ecoa = '2'"), 1);
+    let balance: String = wd
+        .db()
+        .query_row(
+            "SELECT current_balance FROM accounts WHERE account_number = 'A-10001'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(balance, "1235");
+}
