@@ -25,6 +25,7 @@ use rusqlite::{Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ClientConfig, Config};
+use crate::error::{RecordRef, Reject};
 use crate::progress::Progress;
 use crate::store::Db;
 
@@ -346,6 +347,10 @@ pub fn ingest_file(db: &mut Db, config: &Config, req: &Request<'_>) -> anyhow::R
                 Err(e) => {
                     report.rejected += 1;
                     *report.rejects_by_code.entry(e.code.as_str().to_string()).or_default() += 1;
+                    let mut at = RecordRef::new(path, report.rows_read, line);
+                    at.column = e.column.clone();
+                    let reject = Reject { at, code: e.code, message: e.message.clone() };
+                    tracing::debug!(code = %reject.code, "rejected: {reject}");
                     // A row with the wrong number of fields may have its values shifted out
                     // of their columns: every cell that looks like an SSN or a date is masked.
                     let shifted = raw.len() != header.len();

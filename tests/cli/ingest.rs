@@ -224,7 +224,18 @@ fn no_ssn_or_dob_in_clear_in_output_rejects_or_events() {
     text.push_str(&row("A-4", "123-45-6704", |v| v[col("placed_amount")] = "1,250".into()));
     text.push('\n');
     wd.write("p1.csv", &text);
-    let o1 = ingest(&wd, &["portfolio", "p1.csv", "--client", "ACME"]);
+    // Debug logging prints every reject with its position: still no PII.
+    let o1 = wd
+        .cmd()
+        .args(["-vv", "ingest", "portfolio", "p1.csv", "--client", "ACME", "--as-of", "2026-11-20"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&o1.stderr)
+            .contains("record 3 (line 4), column `ssn`: invalid_ssn"),
+        "{}",
+        show(&o1)
+    );
     assert_eq!(o1.status.code(), Some(1), "{}", show(&o1));
     // An update changes the SSN and DOB: the consumer events must be masked.
     let upd = format!(
