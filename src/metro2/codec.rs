@@ -170,7 +170,7 @@ pub fn dec_an(b: &[u8], out: &mut String) -> Result<(), IssueKind> {
     let t = b.get(..end).unwrap_or_default();
     out.clear();
     // Branch-free scan (vectorises): any control character, DEL or non-ASCII byte?
-    let bad = t.iter().fold(false, |acc, &c| acc | (c < 0x20) | (c >= 0x7f));
+    let bad = t.iter().fold(false, |acc, &c| acc | !(0x20..0x7f).contains(&c));
     if !bad {
         // Printable ASCII is valid UTF-8.
         out.push_str(std::str::from_utf8(t).unwrap_or_default());
