@@ -126,6 +126,11 @@ pub fn store_matches(
         for a in &r.addresses {
             let addr = normalize_address(&a.address);
             let value = serde_json::to_string(&addr)?;
+            if let Some(id) = base.existing(&tx, Kind::Address, &value)? {
+                state.lead_ids.insert(id);
+                stats.existing_leads += 1;
+                continue;
+            }
             match contact_status(&tx, d.consumer_id, Kind::Address, &value)? {
                 Some(s) if s == "current" => {
                     stats.already_current += 1;
@@ -151,6 +156,11 @@ pub fn store_matches(
             }
         }
         for p in &r.phones {
+            if let Some(id) = base.existing(&tx, Kind::Phone, &p.number)? {
+                state.lead_ids.insert(id);
+                stats.existing_leads += 1;
+                continue;
+            }
             let known = contact_status(&tx, d.consumer_id, Kind::Phone, &p.number)?;
             if known.as_deref() == Some("current") {
                 stats.already_current += 1;
@@ -176,6 +186,11 @@ pub fn store_matches(
             }
         }
         for e in &r.emails {
+            if let Some(id) = base.existing(&tx, Kind::Email, e)? {
+                state.lead_ids.insert(id);
+                stats.existing_leads += 1;
+                continue;
+            }
             let known = contact_status(&tx, d.consumer_id, Kind::Email, e)?;
             if known.as_deref() == Some("current") {
                 stats.already_current += 1;
@@ -315,6 +330,18 @@ struct NewLead<'a> {
 }
 
 impl NewLead<'_> {
+    /// The id of the lead this source already gave for this value.
+    fn existing(&self, conn: &Connection, kind: Kind, value: &str) -> anyhow::Result<Option<i64>> {
+        Ok(conn
+            .query_row(
+                "SELECT id FROM leads
+                 WHERE consumer_id = ?1 AND kind = ?2 AND value = ?3 AND source = ?4",
+                params![self.consumer_id, kind.as_str(), value, self.source],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Inserts a pending lead unless it exists; returns (id, newly inserted).
     fn insert(
         &self,

@@ -172,8 +172,18 @@ pub fn read(
         .iter()
         .map(|d| {
             let params = request_params(d, m);
-            let canonical = serde_json::to_string(&params).unwrap_or_default();
-            let key = crate::fsutil::sha256_bytes(format!("{name}\n{url}\n{canonical}").as_bytes());
+            // The cache key is the person asked about, not the contact data we hold (which
+            // this stage itself updates), so that a re-run finds its answer.
+            let identity = serde_json::json!([
+                d.account_numbers.first(),
+                d.name.first,
+                d.name.middle,
+                d.name.last,
+                d.name.suffix,
+                d.ssn.as_ref().map(|s| s.expose_digits().to_string()),
+                d.dob.map(|x| x.to_string()),
+            ]);
+            let key = crate::fsutil::sha256_bytes(format!("{name}\n{url}\n{identity}").as_bytes());
             Lookup {
                 account_id: d.account_ids.first().copied(),
                 account_number: d.account_numbers.first().cloned().unwrap_or_default(),
@@ -184,7 +194,13 @@ pub fn read(
         .collect();
     out.api.lookups = lookups.len() as u64;
 
-    // Cache: answered queries are never sent again.
+    // Cache: answered queries are not sent again while the answer is fresh.
+    let fresh_after = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(cfg.cache_days)))
+        .unwrap_or(jiff::Timestamp::MIN)
+        .round(jiff::Unit::Second)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
     let mut answers: Vec<Option<Answer>> = vec![None; lookups.len()];
     let mut to_send = Vec::new();
     for (i, l) in lookups.iter().enumerate() {
@@ -192,8 +208,8 @@ pub fn read(
             .conn()
             .query_row(
                 "SELECT status, http_status, response FROM locate_requests
-                 WHERE source = ?1 AND request_key = ?2",
-                params![name, l.key],
+                 WHERE source = ?1 AND request_key = ?2 AND requested_at >= ?3",
+                params![name, l.key, fresh_after],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;

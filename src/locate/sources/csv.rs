@@ -14,7 +14,7 @@ use anyhow::Context;
 
 use crate::error::ErrorCode;
 use crate::locate::mapping::{self, FlatRecord, Mapping};
-use crate::locate::sources::{SourceKind, SourceRead, SourceReject, rejects_path};
+use crate::locate::sources::{SourceKind, SourceRead, SourceReject, publish_rejects};
 use crate::pii::{mask_dob, mask_ssn};
 
 /// Reads a CSV result file. Fails only when the file cannot be read or lacks a mapped column.
@@ -206,11 +206,8 @@ pub fn read_from<R: std::io::Read>(
         }
     }
     out.rows = n;
-    if !out.rejects.is_empty() {
-        let rp = rejects_path(path);
-        write_csv_rejects(&rp, &headers, &out.rejects)?;
-        out.rejects_path = Some(rp);
-    }
+    out.rejects_path =
+        publish_rejects(path, &out.rejects, |p| write_csv_rejects(p, &headers, &out.rejects))?;
     Ok(out)
 }
 

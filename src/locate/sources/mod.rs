@@ -120,6 +120,14 @@ pub struct SourceConfig {
     /// API: longest `Retry-After` honoured, in seconds; a longer one gives up on the request.
     #[serde(default = "default_retry_after_max_secs")]
     pub retry_after_max_secs: u64,
+    /// API: an answer stays in the response cache (is not asked and billed again) for this
+    /// many days.
+    #[serde(default = "default_cache_days")]
+    pub cache_days: u32,
+}
+
+fn default_cache_days() -> u32 {
+    30
 }
 
 fn yes() -> bool {
@@ -247,6 +255,10 @@ impl SourceReject {
 
     /// One line for the terminal: `file: record 3 (line 4, byte 120), field `dob`: code: msg`.
     pub fn describe(&self, file: &str) -> String {
+        if self.line == 0 && self.byte == 0 {
+            // API responses: the message names the source and the record.
+            return format!("{}: {}", self.code, self.message);
+        }
         let mut s =
             format!("{file}: record {} (line {}, byte {})", self.record, self.line, self.byte);
         if !self.source_record_id.is_empty() {
@@ -293,10 +305,31 @@ pub struct SourceRead {
     pub skipped: Option<String>,
 }
 
-/// The path of a rejects file beside an input: `ncoa.csv` → `ncoa.rejects.csv`.
+/// The path of a rejects file beside an input: `ncoa.csv` → `ncoa.rejects.csv`,
+/// `vendor.xml` → `vendor.xml.rejects.csv`.
 pub fn rejects_path(input: &Path) -> PathBuf {
-    let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    input.with_file_name(format!("{stem}.rejects.csv"))
+    let is_csv = input.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let base = if is_csv { input.file_stem() } else { input.file_name() };
+    let base = base.map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    input.with_file_name(format!("{base}.rejects.csv"))
+}
+
+/// Publishes the rejects file of an input, or removes a stale one when nothing was rejected.
+pub fn publish_rejects(
+    input: &Path,
+    rejects: &[SourceReject],
+    write: impl FnOnce(&Path) -> anyhow::Result<()>,
+) -> anyhow::Result<Option<PathBuf>> {
+    let p = rejects_path(input);
+    if rejects.is_empty() {
+        if p.exists() {
+            std::fs::remove_file(&p)
+                .map_err(|e| anyhow::anyhow!("removing stale {}: {e}", p.display()))?;
+        }
+        return Ok(None);
+    }
+    write(&p)?;
+    Ok(Some(p))
 }
 
 /// Writes the rejects of a non-CSV source (atomically, 0600):

@@ -20,7 +20,9 @@ use quick_xml::{Reader, XmlVersion};
 
 use crate::error::ErrorCode;
 use crate::locate::mapping::{self, FlatRecord, Mapping};
-use crate::locate::sources::{SourceKind, SourceRead, SourceReject, rejects_path, write_rejects};
+use crate::locate::sources::{
+    SourceKind, SourceRead, SourceReject, publish_rejects, write_rejects,
+};
 
 /// Counts the newlines the XML reader consumes, so that a record's line is known exactly.
 struct LineCounter<R> {
@@ -170,11 +172,7 @@ pub fn read(
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut out =
         read_from(std::io::BufReader::with_capacity(1 << 16, file), &file_name, source, kind, m);
-    if !out.rejects.is_empty() {
-        let rp = rejects_path(path);
-        write_rejects(&rp, &out.rejects)?;
-        out.rejects_path = Some(rp);
-    }
+    out.rejects_path = publish_rejects(path, &out.rejects, |p| write_rejects(p, &out.rejects))?;
     Ok(out)
 }
 
