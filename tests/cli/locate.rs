@@ -790,3 +790,165 @@ fn selection_skips_paid_deceased_and_bankrupt_and_finds_each_reason() {
     let s = skiptrace::locate::select::select(&db, &cfg, as_of).unwrap();
     assert!(s.accounts.is_empty(), "{:?}", s.accounts);
 }
+
+// ------------------------------------------------------------------------------ demo
+
+/// Loads the demo's locate portfolio and contact events into the store the way ingest does
+/// (returned mail: address bad and undeliverable date; disconnected phone: phone bad).
+fn seed_demo(wd: &Workdir) {
+    let db = skiptrace::store::Db::open(&wd.join("var/skiptrace.db")).unwrap();
+    let c = db.conn();
+    c.execute(
+        "INSERT INTO clients (id, name, kind) VALUES ('LOCDEMO', 'Locate demo', 'agency')",
+        [],
+    )
+    .unwrap();
+    let mut rdr = csv::Reader::from_path(repo("fixtures/demo/locate/portfolio.csv")).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    for row in rdr.records() {
+        let row = row.unwrap();
+        let get = |k: &str| {
+            let i = headers.iter().position(|h| h == k).unwrap();
+            row.get(i).unwrap().to_string()
+        };
+        let generation = match get("generation").as_str() {
+            "JR" => Some("J"),
+            _ => None,
+        };
+        c.execute(
+            "INSERT INTO consumers (surname, first_name, middle_name, generation, ssn, dob)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                get("surname"),
+                get("first_name"),
+                get("middle_name"),
+                generation,
+                get("ssn"),
+                get("dob")
+            ],
+        )
+        .unwrap();
+        let consumer = c.last_insert_rowid();
+        c.execute(
+            "INSERT INTO accounts (client_id, account_number, consumer_id, account_type,
+                 original_creditor, creditor_class, placed_date, placed_amount, current_balance,
+                 amount_past_due, status)
+             VALUES ('LOCDEMO', ?1, ?2, '48', ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
+            params![
+                get("account_number"),
+                consumer,
+                get("original_creditor"),
+                get("creditor_class"),
+                get("placed_date"),
+                get("placed_amount"),
+                get("current_balance"),
+                get("status")
+            ],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO addresses (consumer_id, line1, line2, city, state, zip, source,
+                 first_seen, last_seen, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'client:LOCDEMO', ?7, ?7, 'current')",
+            params![
+                consumer,
+                get("address1"),
+                get("address2"),
+                get("city"),
+                get("state"),
+                get("zip"),
+                get("placed_date")
+            ],
+        )
+        .unwrap();
+        if !get("phone").is_empty() {
+            c.execute(
+                "INSERT INTO phones (consumer_id, number, source, first_seen, last_seen, status)
+                 VALUES (?1, ?2, 'client:LOCDEMO', ?3, ?3, 'current')",
+                params![consumer, get("phone"), get("placed_date")],
+            )
+            .unwrap();
+        }
+    }
+    let mut rdr = csv::Reader::from_path(repo("fixtures/demo/locate/contact-events.csv")).unwrap();
+    for row in rdr.records() {
+        let row = row.unwrap();
+        let (account, date, kind, detail) = (&row[1], &row[2], &row[3], &row[4]);
+        let (account_id, consumer): (i64, i64) = c
+            .query_row(
+                "SELECT id, consumer_id FROM accounts WHERE account_number = ?1",
+                params![account],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        c.execute(
+            "INSERT INTO contact_events (account_id, kind, event_date, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![account_id, kind, date, detail],
+        )
+        .unwrap();
+        match kind {
+            "returned_mail" => {
+                c.execute(
+                    "UPDATE addresses SET status = 'bad' WHERE consumer_id = ?1",
+                    params![consumer],
+                )
+                .unwrap();
+                c.execute(
+                    "UPDATE accounts SET undeliverable_date = ?2 WHERE id = ?1",
+                    params![account_id, date],
+                )
+                .unwrap();
+            }
+            _ => {
+                c.execute(
+                    "UPDATE phones SET status = 'bad' WHERE consumer_id = ?1 AND number = ?2",
+                    params![consumer, detail],
+                )
+                .unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn demo_sources_read_cleanly_and_produce_leads() {
+    let wd = Workdir::new();
+    seed_demo(&wd);
+    let config = repo("fixtures/demo/locate/skiptrace-locate.toml");
+    let o = wd
+        .cmd()
+        .env_remove("ACME_DATA_API_KEY")
+        .arg("--config")
+        .arg(&config)
+        .args(["locate", "--as-of", AS_OF, "--out", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(stdout.contains("6 account(s) selected for 6 debtor(s)"), "{stdout}");
+    assert!(stdout.contains("acme_batch [vendor_xml]: 6 read, 0 rejected"), "{stdout}");
+    assert!(stdout.contains("usps_ncoa [ncoa_csv]: 4 read, 0 rejected"), "{stdout}");
+    assert!(
+        stdout.contains("acme_api [vendor_api]: skipped: environment variable ACME_DATA_API_KEY")
+    );
+    // The repository's demo folder gets no rejects file.
+    assert!(!repo("fixtures/demo/locate/vendor.xml.rejects.csv").exists());
+    let db = wd.db();
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM addresses a JOIN consumers c ON c.id = a.consumer_id
+                    WHERE c.surname = 'OKAFOR' AND a.line1 = '88 HARBOR DR' AND a.status = 'current'"),
+        1
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM flag_hits f JOIN consumers c ON c.id = f.consumer_id
+                    WHERE (c.surname = 'HALVORSEN' AND f.kind = 'deceased')
+                       OR (c.surname = 'BROOKS' AND f.kind = 'bankruptcy')"
+        ),
+        2
+    );
+    let csv = std::fs::read_to_string(wd.join("out/leads.csv")).unwrap();
+    assert!(csv.contains("L-1002") && csv.contains("d.reyes@example.org"), "{csv}");
+    assert!(!csv.contains("512340") && !csv.contains("1985-09-30"), "{csv}");
+}
