@@ -1238,3 +1238,170 @@ pub fn check_reviewer(by: &str) -> Result<(), ConfigError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::locate::matcher::{Explanation, ScoredPair};
+    use crate::locate::record::AddressHit;
+
+    fn db() -> Db {
+        let db = Db::open_in_memory().unwrap();
+        let c = db.conn();
+        c.execute_batch(
+            "INSERT INTO clients VALUES ('C', 'Client', 'agency');
+             INSERT INTO consumers (id, surname, first_name) VALUES (1, 'LEE', 'ANN');
+             INSERT INTO accounts (id, client_id, account_number, consumer_id, account_type,
+                 original_creditor, creditor_class, placed_date, placed_amount, current_balance,
+                 amount_past_due, status, undeliverable_date)
+             VALUES (10, 'C', 'A-10', 1, '48', 'X', '12', '2026-01-01', '1', '1', '1', 'open',
+                     '2026-10-01');
+             INSERT INTO addresses (id, consumer_id, line1, city, state, zip, source, first_seen,
+                 last_seen, status)
+             VALUES (100, 1, '5 Pine Ave', 'Dallas', 'TX', '75201', 'client:C', '2026-01-01',
+                     '2026-01-01', 'current');",
+        )
+        .unwrap();
+        assert_eq!(db.begin_run("locate", None).unwrap(), 1);
+        db
+    }
+
+    fn debtor() -> Debtor {
+        Debtor {
+            consumer_id: 1,
+            account_ids: vec![10],
+            account_numbers: vec!["A-10".into()],
+            ..Debtor::default()
+        }
+    }
+
+    fn ncoa(code: &str, mt: Option<MoveType>, new: Option<&str>) -> LocateRecord {
+        LocateRecord {
+            source: "coa".into(),
+            source_record_id: format!("N-{code}"),
+            known_address: Some(PostalAddress {
+                line1: "5 PINE AVE".into(),
+                city: "DALLAS".into(),
+                state: "TX".into(),
+                zip: "752010001".into(),
+                ..PostalAddress::default()
+            }),
+            addresses: new
+                .map(|l| AddressHit {
+                    address: PostalAddress {
+                        line1: l.into(),
+                        city: "DALLAS".into(),
+                        state: "TX".into(),
+                        zip: "75202".into(),
+                        ..PostalAddress::default()
+                    },
+                    first_seen: None,
+                    last_seen: None,
+                })
+                .into_iter()
+                .collect(),
+            move_type: mt,
+            ncoa_return_code: Some(code.into()),
+            ..LocateRecord::default()
+        }
+    }
+
+    fn link(decision: Decision, n: usize) -> LinkResult {
+        LinkResult {
+            pairs: (0..n)
+                .map(|i| ScoredPair {
+                    debtor: 0,
+                    record: i,
+                    weight: 12.0,
+                    probability: 0.9998,
+                    decision,
+                    explanation: Explanation::default(),
+                })
+                .collect(),
+            ..LinkResult::default()
+        }
+    }
+
+    fn status_of(db: &Db, id: i64) -> String {
+        db.conn()
+            .query_row("SELECT status FROM addresses WHERE id = ?1", [id], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn moved_left_no_address_marks_the_old_address_bad_once() {
+        let db = db();
+        let recs = vec![ncoa("02", Some(MoveType::Individual), None)];
+        let mut st = RunState::default();
+        let as_of = jiff::civil::date(2026, 11, 20);
+        // A review-level match changes nothing.
+        let s =
+            store_matches(&db, 1, as_of, &[debtor()], &recs, &link(Decision::Review, 1), &mut st)
+                .unwrap();
+        assert_eq!(s.addresses_marked_bad, 0);
+        assert_eq!(status_of(&db, 100), "current");
+        let s =
+            store_matches(&db, 1, as_of, &[debtor()], &recs, &link(Decision::Accept, 1), &mut st)
+                .unwrap();
+        assert_eq!(s.addresses_marked_bad, 1);
+        assert_eq!(status_of(&db, 100), "bad");
+        let s =
+            store_matches(&db, 1, as_of, &[debtor()], &recs, &link(Decision::Accept, 1), &mut st)
+                .unwrap();
+        assert_eq!(s.addresses_marked_bad, 0);
+        let events: i64 = db
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM consumer_events WHERE cause = 'ncoa:coa/N-02'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(events, 1);
+    }
+
+    #[test]
+    fn individual_moves_apply_and_family_moves_wait_for_review() {
+        let db = db();
+        let as_of = jiff::civil::date(2026, 11, 20);
+        let recs = vec![
+            ncoa("A", Some(MoveType::Family), Some("8 FIR ST")),
+            ncoa("A", Some(MoveType::Individual), Some("9 ELM ST")),
+        ];
+        let mut st = RunState::default();
+        let s =
+            store_matches(&db, 1, as_of, &[debtor()], &recs, &link(Decision::Accept, 2), &mut st)
+                .unwrap();
+        assert_eq!((s.auto_accepted, s.pending), (1, 1));
+        let rows: Vec<(String, String)> = db
+            .conn()
+            .prepare("SELECT line1, status FROM addresses ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![("5 Pine Ave".into(), "previous".into()), ("9 ELM ST".into(), "current".into())]
+        );
+        let pending: String = db
+            .conn()
+            .query_row("SELECT value FROM leads WHERE status = 'pending'", [], |r| r.get(0))
+            .unwrap();
+        assert!(pending.contains("8 FIR ST"), "{pending}");
+        let und: Option<String> = db
+            .conn()
+            .query_row("SELECT undeliverable_date FROM accounts WHERE id = 10", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(und, None);
+        // The family move's lead, accepted by a reviewer, replaces the current address.
+        let id: i64 = db
+            .conn()
+            .query_row("SELECT id FROM leads WHERE status = 'pending'", [], |r| r.get(0))
+            .unwrap();
+        accept(&db, id, "rev", as_of).unwrap();
+        assert_eq!(status_of(&db, 101), "previous");
+        assert!(accept(&db, id, "rev", as_of).is_err());
+    }
+}
