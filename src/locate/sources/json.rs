@@ -22,8 +22,13 @@ fn text(v: &Value) -> Option<String> {
         Value::Bool(true) => Some("Y".into()),
         Value::Bool(false) => Some("N".into()),
         Value::Number(n) => Some(n.to_string()),
-        // An object or array where a value is expected: presence only.
-        _ => Some(String::new()),
+        // An object or array where a value is expected (`"deceased": {"date": ...}`): present
+        // when it holds anything but nulls and `false`.
+        Value::Object(m) => m
+            .values()
+            .any(|v| !matches!(v, Value::Null | Value::Bool(false)))
+            .then(String::new),
+        Value::Array(a) => (!a.is_empty()).then(String::new),
     }
 }
 
@@ -112,7 +117,8 @@ mod tests {
             r#"{"subjects":[{"id":"R1","name":{"first":"ANN","last":"LEE"},"ssn":"123456789",
             "addresses":[{"line1":"1 A ST","city":"X","state":"TX","zip":"75001"}],
             "phones":[{"number":"5125550100","type":"mobile","score":90}],
-            "emails":["a@b.com"],"deceased":{"date":null},"bankruptcy":null}]}"#,
+            "emails":["a@b.com"],"deceased":{"date":null},
+            "bankruptcy":{"chapter":"7","filed":"2026-01-02"}}]}"#,
         )
         .unwrap();
         let f = flatten(&doc, &m).unwrap();
@@ -121,6 +127,9 @@ mod tests {
         assert_eq!(f[0].phones[0]["score"], "90");
         assert_eq!(f[0].emails[0]["address"], "a@b.com");
         assert_eq!(f[0].addresses[0]["city"], "X");
+        // `{"date": null}` says nothing: no deceased indicator.
+        assert!(!f[0].fields.contains_key("deceased"));
+        assert_eq!(f[0].fields["bankruptcy_chapter"], "7");
         let bad: Value = serde_json::from_str(r#"{"subjects": 3}"#).unwrap();
         assert!(flatten(&bad, &m).is_err());
     }
