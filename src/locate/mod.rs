@@ -150,6 +150,11 @@ pub fn run_locate(
         mappings.push(m);
     }
     let selection = select::select(db, &cfg.selection, opts.as_of)?;
+    tracing::info!(
+        accounts = selection.accounts.len(),
+        debtors = selection.debtors.len(),
+        "Accounts selected for locate."
+    );
     let matcher = Matcher::new(&cfg.matching);
     let mut outcome = LocateOutcome {
         selected_accounts: selection.accounts.len() as u64,
@@ -197,6 +202,14 @@ pub fn run_locate(
                 }),
             )?;
         }
+        tracing::info!(
+            source = name.as_str(),
+            kind = s.kind.as_str(),
+            records = read.rows,
+            rejected = read.rejects.len(),
+            skipped = read.skipped.is_some(),
+            "Locate source read."
+        );
         summary.skipped = read.skipped.clone();
         summary.records_read = read.rows;
         summary.rejected = read.rejects.len() as u64;

@@ -508,10 +508,20 @@ async fn fetch(client: Arc<Client>, index: usize, l: Lookup) -> Outcome {
     };
     let retry_safe = client.retry_safe;
     let cap = client.retry_after_max;
+    let account = l.account_id;
     let result = attempt
         .retry(client.backoff)
         .sleep(tokio::time::sleep)
         .when(|f: &Failure| f.retryable(retry_safe))
+        .notify(|f: &Failure, after: Duration| {
+            tracing::warn!(
+                account_id = account,
+                code = f.code().as_str(),
+                http_status = f.http_status(),
+                delay_ms = after.as_millis() as u64,
+                "Vendor request failed; retrying."
+            );
+        })
         .adjust(move |f: &Failure, dur: Option<Duration>| {
             let dur = dur?;
             match f {

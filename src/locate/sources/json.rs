@@ -24,10 +24,9 @@ fn text(v: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         // An object or array where a value is expected (`"deceased": {"date": ...}`): present
         // when it holds anything but nulls and `false`.
-        Value::Object(m) => m
-            .values()
-            .any(|v| !matches!(v, Value::Null | Value::Bool(false)))
-            .then(String::new),
+        Value::Object(m) => {
+            m.values().any(|v| !matches!(v, Value::Null | Value::Bool(false))).then(String::new)
+        }
         Value::Array(a) => (!a.is_empty()).then(String::new),
     }
 }
