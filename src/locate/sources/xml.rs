@@ -67,8 +67,8 @@ struct Paths {
     fields: HashMap<String, Vec<&'static str>>,
     /// Group element name → group.
     groups: HashMap<String, Group>,
-    /// (group, path relative to the group element, `.` for its text) → field.
-    group_fields: HashMap<(Group, String), Vec<&'static str>>,
+    /// Group → (path relative to the group element, `.` for its text) → fields.
+    group_fields: HashMap<Group, HashMap<String, Vec<&'static str>>>,
 }
 
 impl Paths {
@@ -79,7 +79,7 @@ impl Paths {
             fields.entry(norm(p)).or_default().push(k);
         }
         let mut groups = HashMap::new();
-        let mut group_fields: HashMap<(Group, String), Vec<&'static str>> = HashMap::new();
+        let mut group_fields: HashMap<Group, HashMap<String, Vec<&'static str>>> = HashMap::new();
         type Spec<'a> = (Group, Option<&'a String>, Vec<(&'static str, &'a str)>);
         let specs: [Spec<'_>; 3] = [
             (
@@ -102,7 +102,7 @@ impl Paths {
             let Some(element) = element else { continue };
             groups.insert(element.trim().to_string(), g);
             for (k, p) in entries {
-                group_fields.entry((g, norm(p))).or_default().push(k);
+                group_fields.entry(g).or_default().entry(norm(p)).or_default().push(k);
             }
         }
         Paths { record: m.record.trim().to_string(), fields, groups, group_fields }
@@ -112,10 +112,12 @@ impl Paths {
 /// The record being assembled.
 struct Current {
     flat: FlatRecord,
-    /// Element names below the record element.
-    rel: Vec<String>,
-    /// The group item being read: (group, depth of its element in `rel`, values).
-    group: Option<(Group, usize, BTreeMap<&'static str, String>)>,
+    /// Path of the current element below the record element (`Address/Line1`).
+    path: String,
+    /// Length of `path` before each open element was appended.
+    lens: Vec<usize>,
+    /// The group item being read (its element is a child of the record) and its values.
+    group: Option<(Group, BTreeMap<&'static str, String>)>,
     /// Text of the innermost element.
     text: String,
     /// First value error (e.g. a bad attribute encoding) of the record.
@@ -125,9 +127,9 @@ struct Current {
 impl Current {
     /// Stores `value` for the element/attribute at `rel_path` (`Name/@first`, `SSN`).
     fn put(&mut self, paths: &Paths, rel_path: &str, value: &str) {
-        if let Some((g, depth, values)) = &mut self.group {
-            let inner = group_relative(rel_path, *depth);
-            if let Some(keys) = paths.group_fields.get(&(*g, inner)) {
+        if let Some((g, values)) = &mut self.group {
+            let inner = rel_path.split_once('/').map(|(_, r)| r).unwrap_or(".");
+            if let Some(keys) = paths.group_fields.get(g).and_then(|m| m.get(inner)) {
                 for k in keys {
                     values.insert(k, value.to_string());
                 }
@@ -143,17 +145,6 @@ impl Current {
             }
         }
     }
-}
-
-/// The path of `rel_path` relative to the group element at `depth` (`.` for the element).
-fn group_relative(rel_path: &str, depth: usize) -> String {
-    // rel_path is rel[..] joined (plus an optional /@attr); drop the first depth+1 segments.
-    let mut parts = rel_path.split('/');
-    for _ in 0..=depth {
-        parts.next();
-    }
-    let rest: Vec<&str> = parts.collect();
-    if rest.is_empty() { ".".to_string() } else { rest.join("/") }
 }
 
 fn attr_value(a: &quick_xml::events::attributes::Attribute<'_>) -> Result<String, String> {
@@ -248,11 +239,11 @@ pub fn read_from<R: BufRead>(
                 }
                 break;
             }
-            Event::Start(e) if cur.is_none() && local(&e) == paths.record => {
+            Event::Start(e) if cur.is_none() && is_record(&e, &paths) => {
                 n += 1;
                 cur = Some(start_record(&paths, &e, n, line_before, byte_before));
             }
-            Event::Empty(e) if cur.is_none() && local(&e) == paths.record => {
+            Event::Empty(e) if cur.is_none() && is_record(&e, &paths) => {
                 n += 1;
                 let mut c = start_record(&paths, &e, n, line_before, byte_before);
                 if let Some(done) = close(&mut c, &paths) {
@@ -321,7 +312,8 @@ pub fn read_from<R: BufRead>(
 fn start_record(paths: &Paths, e: &BytesStart<'_>, n: u64, line: u64, byte: u64) -> Current {
     let mut c = Current {
         flat: FlatRecord { record: n, line, byte, ..FlatRecord::default() },
-        rel: Vec::new(),
+        path: String::new(),
+        lens: Vec::new(),
         group: None,
         text: String::new(),
         error: None,
@@ -330,10 +322,10 @@ fn start_record(paths: &Paths, e: &BytesStart<'_>, n: u64, line: u64, byte: u64)
     c
 }
 
-fn local(e: &BytesStart<'_>) -> String {
+fn is_record(e: &BytesStart<'_>, paths: &Paths) -> bool {
     let n = e.local_name();
     let s: &str = n.as_ref();
-    s.to_string()
+    s == paths.record
 }
 
 /// Handles the attributes of an element at `rel_path` ("" for the record element).
@@ -363,16 +355,21 @@ fn attributes(c: &mut Current, paths: &Paths, e: &BytesStart<'_>, rel_path: &str
 
 /// A child element of the record opens.
 fn open(c: &mut Current, paths: &Paths, e: &BytesStart<'_>) {
-    let name = local(e);
-    c.rel.push(name.clone());
+    let n = e.local_name();
+    let name: &str = n.as_ref();
+    c.lens.push(c.path.len());
+    if !c.path.is_empty() {
+        c.path.push('/');
+    }
+    c.path.push_str(name);
     c.text.clear();
     if c.group.is_none()
-        && c.rel.len() == 1
-        && let Some(g) = paths.groups.get(&name)
+        && c.lens.len() == 1
+        && let Some(g) = paths.groups.get(name)
     {
-        c.group = Some((*g, 0, BTreeMap::new()));
+        c.group = Some((*g, BTreeMap::new()));
     }
-    let rel_path = c.rel.join("/");
+    let rel_path = std::mem::take(&mut c.path);
     // Presence of a mapped element (e.g. `<Deceased/>`) is recorded even when it has no text.
     if c.group.is_none()
         && let Some(keys) = paths.fields.get(&rel_path)
@@ -382,32 +379,35 @@ fn open(c: &mut Current, paths: &Paths, e: &BytesStart<'_>) {
         }
     }
     attributes(c, paths, e, &rel_path);
+    c.path = rel_path;
 }
 
 /// An element closes; returns the finished record when it was the record element.
 fn close(c: &mut Current, paths: &Paths) -> Option<FlatRecord> {
-    if c.rel.is_empty() {
+    let Some(len) = c.lens.pop() else {
         let mut done = std::mem::take(&mut c.flat);
         if let Some((field, msg)) = c.error.take() {
             done.fields.insert("\u{0}error", format!("{field}\u{0}{msg}"));
         }
         return Some(done);
-    }
-    let rel_path = c.rel.join("/");
+    };
+    let rel_path = std::mem::take(&mut c.path);
     let text = std::mem::take(&mut c.text);
     let text = text.trim();
     if !text.is_empty() {
         c.put(paths, &rel_path, text);
     }
-    let closes_group = c.group.as_ref().is_some_and(|(_, depth, _)| c.rel.len() == depth + 1);
-    if closes_group && let Some((g, _, values)) = c.group.take() {
+    c.path = rel_path;
+    c.path.truncate(len);
+    if c.lens.is_empty()
+        && let Some((g, values)) = c.group.take()
+    {
         match g {
             Group::Address => c.flat.addresses.push(values),
             Group::Phone => c.flat.phones.push(values),
             Group::Email => c.flat.emails.push(values),
         }
     }
-    c.rel.pop();
     None
 }
 
