@@ -51,6 +51,9 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         for e in &src.vendor_errors {
             eprintln!("skiptrace: error: {e}");
         }
+        if let Some(e) = &src.error {
+            eprintln!("skiptrace: error: {e}");
+        }
     }
     if !ctx.quiet {
         print!("{}", outcome.render());

@@ -83,6 +83,8 @@ pub struct SourceSummary {
     pub api: Option<ApiStats>,
     /// Vendor failures, each naming the source and the record.
     pub vendor_errors: Vec<String>,
+    /// Why the source could not be read at all.
+    pub error: Option<String>,
 }
 
 /// The outcome of [`run_locate`].
@@ -175,17 +177,24 @@ pub fn run_locate(
             kind: s.kind.as_str().into(),
             ..Default::default()
         };
+        let path = config.resolve(s.path.as_deref().unwrap_or(std::path::Path::new("")));
         let read = match s.kind {
-            SourceKind::VendorApi => {
-                sources::api::read(db, run_id, name, s, m, &selection.debtors)?
-            }
-            SourceKind::VendorXml => {
-                let path = config.resolve(s.path.as_deref().unwrap_or(std::path::Path::new("")));
-                sources::xml::read(&path, name, s.kind, m)?
-            }
+            SourceKind::VendorApi => sources::api::read(db, run_id, name, s, m, &selection.debtors),
+            SourceKind::VendorXml => sources::xml::read(&path, name, s.kind, m),
             SourceKind::NcoaCsv | SourceKind::VendorCsv => {
-                let path = config.resolve(s.path.as_deref().unwrap_or(std::path::Path::new("")));
-                sources::csv::read(&path, name, s.kind, m)?
+                sources::csv::read(&path, name, s.kind, m)
+            }
+        };
+        // A source that cannot be read at all (missing file, missing column) fails the run
+        // (exit 6) but not the other sources.
+        let read = match read {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(source = name.as_str(), "Locate source failed.");
+                summary.error = Some(format!("{e:#}"));
+                status = status.worst(ExitStatus::Failure);
+                outcome.sources.push(summary);
+                continue;
             }
         };
         if s.kind != SourceKind::VendorApi {
@@ -371,6 +380,10 @@ impl LocateOutcome {
         for src in &self.sources {
             if let Some(why) = &src.skipped {
                 writeln!(s, "  {} [{}]: skipped: {why}", src.name, src.kind)?;
+                continue;
+            }
+            if src.error.is_some() {
+                writeln!(s, "  {} [{}]: failed (see the error above)", src.name, src.kind)?;
                 continue;
             }
             let l = &src.leads;

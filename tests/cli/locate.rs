@@ -952,3 +952,22 @@ fn demo_sources_read_cleanly_and_produce_leads() {
     assert!(csv.contains("L-1002") && csv.contains("d.reyes@example.org"), "{csv}");
     assert!(!csv.contains("512340") && !csv.contains("1985-09-30"), "{csv}");
 }
+
+#[test]
+fn an_unreadable_source_fails_the_run_but_not_the_other_sources() {
+    let wd = Workdir::new();
+    seed(&wd);
+    file_config(&wd);
+    std::fs::remove_file(wd.join("in/vendor.xml")).unwrap();
+    // A CSV without a mapped column is unreadable too.
+    wd.write("in/ncoa.csv", "record_id,first_name\nN1,ANN\n");
+    let o = wd.cmd().args(["locate", "--as-of", AS_OF, "--out", "out"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(6), "{}", show(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("source acme_xml: cannot open"), "{stderr}");
+    assert!(stderr.contains("source coa: ncoa.csv has no column `input_reference`"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("acme_xml [vendor_xml]: failed"), "{stdout}");
+    assert!(stdout.contains("phones_csv [vendor_csv]: 3 read, 2 rejected, 1 matched"), "{stdout}");
+    assert_eq!(count(&wd.db(), "SELECT count(*) FROM leads WHERE source = 'phones_csv'"), 1);
+}
