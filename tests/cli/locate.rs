@@ -545,6 +545,20 @@ async fn api_honours_retry_after_on_429_and_the_cache_bills_nothing_twice() {
     );
     assert_eq!(count(&db, "SELECT count(*) FROM leads WHERE source = 'acme_api'"), 6);
     assert_key_never_shown(&wd, &o);
+    // The cached responses hold no SSN in clear.
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM locate_requests WHERE response LIKE '%[[query-ssn]]%'"),
+        2
+    );
+    assert_eq!(
+        count(
+            &db,
+            &format!(
+                "SELECT count(*) FROM locate_requests WHERE response LIKE '%{SSN1}%' OR response LIKE '%{SSN2}%'"
+            )
+        ),
+        0
+    );
 
     // Re-run: answered from the cache, nothing sent, nothing billed, no new leads.
     let o = locate(&wd);

@@ -43,8 +43,12 @@ struct Lookup {
     account_number: String,
     /// The request parameters (may hold the SSN: never logged).
     params: Map<String, Value>,
-    /// Hash of source, URL and parameters.
+    /// Hash of source, URL and the person asked about.
     key: String,
+    /// The SSN asked about (digits), to keep it out of the cached response.
+    ssn: Option<String>,
+    /// The date of birth asked about.
+    dob: Option<jiff::civil::Date>,
 }
 
 /// A response worth keeping.
@@ -185,6 +189,8 @@ pub fn read(
             ]);
             let key = crate::fsutil::sha256_bytes(format!("{name}\n{url}\n{identity}").as_bytes());
             Lookup {
+                ssn: d.ssn.as_ref().map(|s| s.expose_digits().to_string()),
+                dob: d.dob,
                 account_id: d.account_ids.first().copied(),
                 account_number: d.account_numbers.first().cloned().unwrap_or_default(),
                 params,
@@ -260,7 +266,11 @@ pub fn read(
                     Ok(o) => o,
                     Err(e) => anyhow::bail!("source {name}: a request task failed: {e}"),
                 };
+                let mut o = o;
                 let l = &lookups[o.lookup];
+                if let Ok(Answer::Body(status, body)) = &o.result {
+                    o.result = Ok(Answer::Body(*status, redact(body, l)));
+                }
                 out.api.requests += u64::from(o.attempts);
                 if cfg.billable {
                     out.api.billable_calls += u64::from(o.billed);
@@ -301,7 +311,7 @@ pub fn read(
     for (i, answer) in answers.into_iter().enumerate() {
         let l = &lookups[i];
         let Some(Answer::Body(_, body)) = answer else { continue };
-        parse_answer(&body, name, m, l, &mut out, i as u64 + 1);
+        parse_answer(&restore(&body, l), name, m, l, &mut out, i as u64 + 1);
     }
     out.rows = (out.records.len() + out.rejects.len()) as u64;
     Ok(out)
@@ -541,6 +551,97 @@ async fn fetch(client: Arc<Client>, index: usize, l: Lookup) -> Outcome {
     }
 }
 
+const SSN_TOKEN: &str = "[[query-ssn]]";
+
+/// The date formats a vendor may write a date of birth in, with their cache tokens.
+fn dob_forms(d: jiff::civil::Date) -> [(String, &'static str); 4] {
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    [
+        (format!("{y:04}-{m:02}-{day:02}"), "[[query-dob-iso]]"),
+        (format!("{m:02}/{day:02}/{y:04}"), "[[query-dob-us]]"),
+        (format!("{m:02}{day:02}{y:04}"), "[[query-dob-mdy]]"),
+        (format!("{y:04}{m:02}{day:02}"), "[[query-dob-ymd]]"),
+    ]
+}
+
+/// The response as it is cached: the SSN and date of birth we asked about are replaced by
+/// tokens, and any other SSN-like number (9 digits, or `ddd-dd-dddd`) is cut to its last four
+/// digits, so the cache holds no SSN or queried DOB in clear. Responses are always parsed
+/// from this form (after [`restore`]), so a cached answer reads exactly like a fresh one.
+fn redact(body: &str, l: &Lookup) -> String {
+    let mut s = mask_ssns(body, l.ssn.as_deref());
+    if let Some(d) = l.dob {
+        for (form, token) in dob_forms(d) {
+            s = s.replace(&form, token);
+        }
+    }
+    s
+}
+
+/// Puts the queried SSN and DOB back into a cached response.
+fn restore(body: &str, l: &Lookup) -> String {
+    let mut s = body.to_string();
+    if let Some(ssn) = &l.ssn {
+        s = s.replace(SSN_TOKEN, ssn);
+    }
+    if let Some(d) = l.dob {
+        for (form, token) in dob_forms(d) {
+            s = s.replace(token, &form);
+        }
+    }
+    s
+}
+
+/// Replaces every standalone run of 9 digits, and every `ddd-dd-dddd`: the queried SSN by its
+/// token, any other by its last four digits.
+fn mask_ssns(s: &str, query: Option<&str>) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() || (i > 0 && b[i - 1].is_ascii_digit()) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        let run = j - i;
+        let mut end = None;
+        if run == 9 {
+            end = Some(j);
+        } else if run == 3
+            && b.get(j) == Some(&b'-')
+            && b.get(j + 1..j + 3).is_some_and(|x| x.iter().all(u8::is_ascii_digit))
+            && b.get(j + 3) == Some(&b'-')
+            && b.get(j + 4..j + 8).is_some_and(|x| x.iter().all(u8::is_ascii_digit))
+            && !b.get(j + 8).is_some_and(u8::is_ascii_digit)
+        {
+            end = Some(j + 8);
+        }
+        match end {
+            Some(e) => {
+                // Everything here is ASCII, so these byte offsets are char boundaries.
+                out.push_str(s.get(copied..i).unwrap_or_default());
+                let digits: String =
+                    s.get(i..e).unwrap_or_default().chars().filter(char::is_ascii_digit).collect();
+                if query == Some(digits.as_str()) {
+                    out.push_str(SSN_TOKEN);
+                } else {
+                    out.push_str(s.get(e - 4..e).unwrap_or_default());
+                }
+                copied = e;
+                i = e;
+            }
+            None => i = j,
+        }
+    }
+    out.push_str(s.get(copied..).unwrap_or_default());
+    out
+}
+
 /// A reqwest error's text without its URL (query strings may carry personal data).
 fn without_url(e: &reqwest::Error) -> String {
     let mut s = e.to_string();
@@ -638,5 +739,28 @@ mod tests {
         assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn cached_responses_hold_no_ssn_or_queried_dob() {
+        let l = Lookup {
+            account_id: Some(1),
+            account_number: "A-1".into(),
+            params: Map::new(),
+            key: "k".into(),
+            ssn: Some("123456789".into()),
+            dob: Some(jiff::civil::date(1980, 3, 7)),
+        };
+        let body = r#"{"ssn":"123-45-6789","alt":123456789,"other":"234-56-7891","x":"9876543210",
+            "dob":"1980-03-07","dob2":"03/07/1980","seen":"2026-01-01","n":"1234567890123"}"#;
+        let cached = redact(body, &l);
+        for clear in ["123-45-6789", ":123456789,", "234-56-7891", "1980-03-07", "03/07/1980"] {
+            assert!(!cached.contains(clear), "{clear} in {cached}");
+        }
+        assert!(cached.contains(r#""other":"7891""#) && cached.contains("9876543210"), "{cached}");
+        assert!(cached.contains("1234567890123") && cached.contains("2026-01-01"), "{cached}");
+        let back = restore(&cached, &l);
+        assert!(back.contains(r#""ssn":"123456789""#) && back.contains(r#""alt":123456789"#));
+        assert!(back.contains(r#""dob":"1980-03-07""#) && back.contains(r#""dob2":"03/07/1980""#));
     }
 }
