@@ -304,7 +304,7 @@ pub fn read(
             ));
         }
     }
-    // Errors in lookup order, so that the output is deterministic.
+    // Sorted, so that the output does not depend on the order requests completed in.
     out.vendor_errors.sort();
 
     // Parse the answers in debtor order (deterministic).
