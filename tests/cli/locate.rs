@@ -536,13 +536,17 @@ async fn api_honours_retry_after_on_429_and_the_cache_bills_nothing_twice() {
     );
     assert!(reqs.iter().all(|r| r.headers.contains_key("idempotency-key")));
     let db = wd.db();
-    assert_eq!(
+    // One audit entry per request sent (the refused one included), with the purpose code.
+    let audited = |like: &str| {
         count(
             &db,
-            "SELECT count(*) FROM audit_log WHERE action = 'vendor.request' AND detail LIKE '%GLBA-6802e3%'"
-        ),
-        2
-    );
+            &format!(
+                "SELECT count(*) FROM audit_log WHERE action = 'vendor.request' AND detail LIKE '%{like}%'"
+            ),
+        )
+    };
+    assert_eq!(audited("GLBA-6802e3"), 3);
+    assert_eq!(audited("vendor_rate_limited"), 1);
     assert_eq!(count(&db, "SELECT count(*) FROM leads WHERE source = 'acme_api'"), 6);
     assert_key_never_shown(&wd, &o);
     // The cached responses hold no SSN in clear.

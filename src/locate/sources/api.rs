@@ -7,9 +7,9 @@
 //! refused the request without doing it, so they are retried after `Retry-After` (capped by
 //! `retry_after_max_secs`); timeouts and other `5xx` are retried only when a repeat cannot
 //! bill twice (`GET`, `billable = false`, or `idempotent = true`); other `4xx` never. `401` and
-//! `403` stop the source: the key is wrong, every further call would fail. Every lookup is
-//! written to the cache and the audit log (with the permissible-purpose code) as soon as it
-//! completes, so a killed run bills nothing twice either.
+//! `403` stop the source: the key is wrong, every further call would fail. Every request sent
+//! is audited (with the permissible-purpose code) and every lookup is written to the cache as
+//! soon as it completes, so a killed run bills nothing twice either.
 //!
 //! The API key is read from the environment variable the config names, held in a
 //! `SecretString` and placed only in a sensitive header; it is never logged or printed.
@@ -133,7 +133,7 @@ impl Failure {
 struct Outcome {
     lookup: usize,
     result: Result<Answer, Failure>,
-    attempts: u32,
+    attempts: Vec<AttemptLog>,
     billed: u32,
     skipped: bool,
 }
@@ -271,7 +271,7 @@ pub fn read(
                 if let Ok(Answer::Body(status, body)) = &o.result {
                     o.result = Ok(Answer::Body(*status, redact(body, l)));
                 }
-                out.api.requests += u64::from(o.attempts);
+                out.api.requests += o.attempts.len() as u64;
                 if cfg.billable {
                     out.api.billable_calls += u64::from(o.billed);
                 }
@@ -289,8 +289,8 @@ pub fn read(
                             l.account_number,
                             f.code(),
                             f.describe(&key_env),
-                            o.attempts,
-                            if o.attempts == 1 { "" } else { "s" }
+                            o.attempts.len(),
+                            if o.attempts.len() == 1 { "" } else { "s" }
                         ));
                     }
                 }
@@ -455,66 +455,34 @@ fn build_client(cfg: &SourceConfig, key: &SecretString) -> anyhow::Result<Client
     })
 }
 
+/// One HTTP attempt: when it was made, what came back.
+#[derive(Clone, Debug)]
+struct AttemptLog {
+    at: String,
+    http_status: Option<u16>,
+    outcome: &'static str,
+}
+
 async fn fetch(client: Arc<Client>, index: usize, l: Lookup) -> Outcome {
-    let attempts = AtomicU32::new(0);
+    let log: std::sync::Mutex<Vec<AttemptLog>> = std::sync::Mutex::new(Vec::new());
     let billed = AtomicU32::new(0);
     let Ok(_permit) = client.permits.acquire().await else {
         let result = Err(Failure::Stopped);
-        return Outcome { lookup: index, result, attempts: 0, billed: 0, skipped: true };
+        return Outcome { lookup: index, result, attempts: Vec::new(), billed: 0, skipped: true };
     };
     let attempt = || async {
-        if client.stop.load(Ordering::SeqCst) {
-            return Err(Failure::Stopped);
-        }
-        client.limiter.until_ready().await;
-        attempts.fetch_add(1, Ordering::SeqCst);
-        let rb = match client.method {
-            HttpMethod::Get => client.http.get(&client.url).query(&l.params),
-            HttpMethod::Post => client.http.post(&client.url).json(&l.params),
+        let at = crate::store::now_rfc3339();
+        let r = send_once(&client, &l, &billed).await;
+        let (http_status, outcome) = match &r {
+            Ok(Answer::Body(s, _)) => (Some(*s), "ok"),
+            Ok(Answer::NotFound) => (Some(404), "not_found"),
+            Err(Failure::Stopped) => return r,
+            Err(f) => (f.http_status(), f.code().as_str()),
         };
-        let resp = rb
-            .header(client.auth.0.clone(), client.auth.1.clone())
-            .header("Idempotency-Key", l.key.as_str())
-            .header(reqwest::header::ACCEPT, "application/json, application/xml")
-            .send()
-            .await;
-        let resp = match resp {
-            Ok(r) => r,
-            Err(e) if e.is_connect() => return Err(Failure::Connect(without_url(&e))),
-            Err(e) if e.is_timeout() => return Err(Failure::Timeout),
-            Err(e) => return Err(Failure::Transport(without_url(&e))),
-        };
-        let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        match status {
-            200..=299 => {
-                billed.fetch_add(1, Ordering::SeqCst);
-                match resp.text().await {
-                    Ok(body) => Ok(Answer::Body(status, body)),
-                    Err(e) if e.is_timeout() => Err(Failure::Timeout),
-                    Err(e) => Err(Failure::Transport(without_url(&e))),
-                }
-            }
-            404 => {
-                billed.fetch_add(1, Ordering::SeqCst);
-                Ok(Answer::NotFound)
-            }
-            429 | 503 => Err(Failure::Refused(status, retry_after)),
-            401 | 403 => {
-                client.stop.store(true, Ordering::SeqCst);
-                Err(Failure::Auth(status))
-            }
-            500..=599 => Err(Failure::Server(status)),
-            _ => {
-                let body = resp.text().await.unwrap_or_default();
-                let snippet: String = body.chars().take(200).collect();
-                Err(Failure::Client(status, snippet))
-            }
+        if let Ok(mut v) = log.lock() {
+            v.push(AttemptLog { at, http_status, outcome });
         }
+        r
     };
     let retry_safe = client.retry_safe;
     let cap = client.retry_after_max;
@@ -542,13 +510,8 @@ async fn fetch(client: Arc<Client>, index: usize, l: Lookup) -> Outcome {
         })
         .await;
     let skipped = matches!(result, Err(Failure::Stopped));
-    Outcome {
-        lookup: index,
-        result,
-        attempts: attempts.load(Ordering::SeqCst),
-        billed: billed.load(Ordering::SeqCst),
-        skipped,
-    }
+    let attempts = log.into_inner().unwrap_or_default();
+    Outcome { lookup: index, result, attempts, billed: billed.load(Ordering::SeqCst), skipped }
 }
 
 const SSN_TOKEN: &str = "[[query-ssn]]";
@@ -642,6 +605,61 @@ fn mask_ssns(s: &str, query: Option<&str>) -> String {
     out
 }
 
+/// Sends the request once (after the rate limiter) and classifies the answer.
+async fn send_once(client: &Client, l: &Lookup, billed: &AtomicU32) -> Result<Answer, Failure> {
+    if client.stop.load(Ordering::SeqCst) {
+        return Err(Failure::Stopped);
+    }
+    client.limiter.until_ready().await;
+    let rb = match client.method {
+        HttpMethod::Get => client.http.get(&client.url).query(&l.params),
+        HttpMethod::Post => client.http.post(&client.url).json(&l.params),
+    };
+    let resp = rb
+        .header(client.auth.0.clone(), client.auth.1.clone())
+        .header("Idempotency-Key", l.key.as_str())
+        .header(reqwest::header::ACCEPT, "application/json, application/xml")
+        .send()
+        .await;
+    let resp = match resp {
+        Ok(r) => r,
+        Err(e) if e.is_connect() => return Err(Failure::Connect(without_url(&e))),
+        Err(e) if e.is_timeout() => return Err(Failure::Timeout),
+        Err(e) => return Err(Failure::Transport(without_url(&e))),
+    };
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after);
+    match status {
+        200..=299 => {
+            billed.fetch_add(1, Ordering::SeqCst);
+            match resp.text().await {
+                Ok(body) => Ok(Answer::Body(status, body)),
+                Err(e) if e.is_timeout() => Err(Failure::Timeout),
+                Err(e) => Err(Failure::Transport(without_url(&e))),
+            }
+        }
+        404 => {
+            billed.fetch_add(1, Ordering::SeqCst);
+            Ok(Answer::NotFound)
+        }
+        429 | 503 => Err(Failure::Refused(status, retry_after)),
+        401 | 403 => {
+            client.stop.store(true, Ordering::SeqCst);
+            Err(Failure::Auth(status))
+        }
+        500..=599 => Err(Failure::Server(status)),
+        _ => {
+            let body = resp.text().await.unwrap_or_default();
+            let snippet: String = body.chars().take(200).collect();
+            Err(Failure::Client(status, snippet))
+        }
+    }
+}
+
 /// A reqwest error's text without its URL (query strings may carry personal data).
 fn without_url(e: &reqwest::Error) -> String {
     let mut s = e.to_string();
@@ -697,28 +715,33 @@ fn record(
             crate::store::now_rfc3339(),
             status,
             http,
-            o.attempts,
+            o.attempts.len() as i64,
             if cfg.billable { o.billed } else { 0 },
             body,
             run_id
         ],
     )?;
-    db.audit(
-        Some(run_id),
-        &crate::store::actor(),
-        "vendor.request",
-        l.account_id.map(|a| format!("account:{a}")).as_deref(),
-        &serde_json::json!({
-            "source": name,
-            "permissible_purpose": cfg.permissible_purpose,
-            "request_key": l.key,
-            "status": status,
-            "http_status": http,
-            "attempts": o.attempts,
-            "billable_calls": if cfg.billable { o.billed } else { 0 },
-            "error": o.result.as_ref().err().map(|f| f.code().as_str()),
-        }),
-    )?;
+    // One audit entry per HTTP request sent, with the permissible purpose.
+    let total = o.attempts.len();
+    for (i, a) in o.attempts.iter().enumerate() {
+        db.audit(
+            Some(run_id),
+            &crate::store::actor(),
+            "vendor.request",
+            l.account_id.map(|a| format!("account:{a}")).as_deref(),
+            &serde_json::json!({
+                "source": name,
+                "permissible_purpose": cfg.permissible_purpose,
+                "request_key": l.key,
+                "sent_at": a.at,
+                "attempt": i + 1,
+                "of": total,
+                "http_status": a.http_status,
+                "outcome": a.outcome,
+                "lookup_status": status,
+            }),
+        )?;
+    }
     Ok(())
 }
 
