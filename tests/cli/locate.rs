@@ -431,6 +431,26 @@ fn review_decisions_are_applied_and_audited() {
         ),
         1
     );
+    // Confirming the bankruptcy hit keeps the consumer's flag; the queue is then empty.
+    let bk: i64 = count(&db, "SELECT id FROM flag_hits WHERE kind = 'bankruptcy'");
+    let o = wd.cmd().args(["leads", "confirm", &bk.to_string(), "--by", "omar"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM consumers WHERE id = 2 AND bankruptcy_chapter = '13'"),
+        1
+    );
+    let o =
+        wd.cmd().args(["leads", "list", "--queue", "flags", "--format", "json"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "[]");
+    let o = wd
+        .cmd()
+        .args(["leads", "list", "--queue", "flags", "--status", "all", "--format", "json"])
+        .output()
+        .unwrap();
+    let all: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let statuses: Vec<&str> =
+        all.as_array().unwrap().iter().map(|f| f["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, vec!["dismissed", "confirmed"]);
 }
 
 // ------------------------------------------------------------------------------ vendor API
