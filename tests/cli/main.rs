@@ -6,3 +6,4 @@ mod util;
 mod foundation;
 mod metro2;
 mod ingest;
+mod locate;
