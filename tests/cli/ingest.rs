@@ -584,7 +584,7 @@ fn copy_demo(wd: &Workdir) {
     for e in std::fs::read_dir(repo("fixtures/demo")).unwrap() {
         let p = e.unwrap().path();
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if name.ends_with(".rejects.csv") {
+        if p.is_dir() || name.ends_with(".rejects.csv") {
             continue;
         }
         wd.write(&format!("fixtures/demo/{name}"), std::fs::read(&p).unwrap());
