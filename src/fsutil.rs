@@ -54,8 +54,9 @@ where
     fs::set_permissions(path, fs::Permissions::from_mode(0o600))
         .with_context(|| format!("setting permissions of {}", path.display()))?;
     if let Ok(d) = File::open(dir) {
-        // Best effort: some file systems refuse fsync on directories.
-        let _ = d.sync_all();
+        // Best effort: some file systems refuse fsync on directories; the rename itself has
+        // already happened, so a failure here loses nothing.
+        d.sync_all().ok();
     }
     Ok(())
 }
@@ -87,10 +88,11 @@ pub fn sha256_bytes(bytes: &[u8]) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02x}");
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
     s
 }

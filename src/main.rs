@@ -49,12 +49,14 @@ fn init_logging(verbose: u8, quiet: bool) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_env("SKIPTRACE_LOG").unwrap_or_else(|_| EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
+    // A second initialisation (only possible in tests) keeps the first subscriber.
+    tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
-        .try_init();
+        .try_init()
+        .ok();
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

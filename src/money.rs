@@ -82,10 +82,10 @@ pub fn parse_amount(text: &str) -> Result<Money, AmountError> {
     if !int_clean.chars().all(|c| c.is_ascii_digit()) {
         return Err(err());
     }
-    if let Some(f) = frac_part {
-        if f.is_empty() || f.len() > 4 || !f.chars().all(|c| c.is_ascii_digit()) {
-            return Err(err());
-        }
+    if let Some(f) = frac_part
+        && (f.is_empty() || f.len() > 4 || !f.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(err());
     }
     let normalized = match frac_part {
         Some(f) => format!("{}.{f}", if int_clean.is_empty() { "0" } else { &int_clean }),

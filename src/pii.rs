@@ -75,7 +75,7 @@ impl Ssn {
 
     /// The last four digits (safe to print).
     pub fn last4(&self) -> &str {
-        &self.expose_digits()[5..9]
+        std::str::from_utf8(&self.0[5..9]).unwrap_or("0000")
     }
 
     /// The masked form `***-**-1234`.
