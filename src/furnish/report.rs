@@ -211,7 +211,10 @@ impl CycleReport {
     /// The report as text for the operator.
     pub fn to_text(&self) -> String {
         let mut lines: Vec<String> = vec![
-            format!("furnish {} {}: {} ({})", self.cycle_date, self.bureau, self.outcome, self.file),
+            format!(
+                "furnish {} {}: {} ({})",
+                self.cycle_date, self.bureau, self.outcome, self.file
+            ),
             format!(
                 "  accounts {} = furnished {} + excluded {}",
                 self.accounts, self.furnished, self.excluded

@@ -176,10 +176,8 @@ pub fn decide(acc: &Account, cx: &RuleContext<'_>) -> Decision {
 /// The gate that holds the account, if any.
 fn hold(acc: &Account, cx: &RuleContext<'_>) -> Option<(Gate, String)> {
     let cfg = cx.config;
-    if let Some(p) = &acc.prior {
-        if p.status == "DF" {
-            return Some((Gate::Fraud, "deleted as fraud (DF); never furnished again".into()));
-        }
+    if acc.prior.as_ref().is_some_and(|p| p.status == "DF") {
+        return Some((Gate::Fraud, "deleted as fraud (DF); never furnished again".into()));
     }
     if acc.fraud_confirmed {
         return Some((Gate::Fraud, "identity theft confirmed".into()));
@@ -214,17 +212,16 @@ fn hold(acc: &Account, cx: &RuleContext<'_>) -> Option<(Gate, String)> {
         if matches!(acc.status.as_str(), "paid" | "settled") {
             return Some((Gate::MedicalPaid, format!("medical debt {}", acc.status)));
         }
-        if let Some(placed) = acc.placed_amount {
-            if placed.amount() < cfg.medical_min_amount {
-                return Some((
-                    Gate::MedicalUnderThreshold,
-                    format!(
-                        "medical debt placed at {} (under {})",
-                        placed,
-                        Money(cfg.medical_min_amount)
-                    ),
-                ));
-            }
+        if let Some(placed) = acc.placed_amount
+            && placed.amount() < cfg.medical_min_amount
+        {
+            return Some((
+                Gate::MedicalUnderThreshold,
+                format!(
+                    "medical debt placed at {placed} (under {})",
+                    Money(cfg.medical_min_amount)
+                ),
+            ));
         }
         if let Some(dofd) = acc.dofd {
             let from = add_days(dofd, i64::from(cfg.medical_wait_days));
@@ -236,10 +233,10 @@ fn hold(acc: &Account, cx: &RuleContext<'_>) -> Option<(Gate, String)> {
             }
         }
     }
-    if acc.prior.is_none() {
-        if let Some(reason) = not_contacted(acc, cx) {
-            return Some((Gate::NotContacted, reason));
-        }
+    if acc.prior.is_none()
+        && let Some(reason) = not_contacted(acc, cx)
+    {
+        return Some((Gate::NotContacted, reason));
     }
     None
 }

@@ -156,10 +156,18 @@ pub fn ensure_client(conn: &Connection, id: &str, kind: &str) -> rusqlite::Resul
     Ok(())
 }
 
-fn insert_person(
-    conn: &Connection,
-    p: (&str, &str, Option<&str>, Option<&str>, Option<&str>, Option<&str>, Option<&str>),
-) -> rusqlite::Result<i64> {
+/// Surname, first name, then middle name, generation, SSN, DOB and date of death.
+type PersonRow<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
+fn insert_person(conn: &Connection, p: PersonRow<'_>) -> rusqlite::Result<i64> {
     let mut st = conn.prepare_cached(
         "INSERT INTO consumers (surname, first_name, middle_name, generation, ssn, dob, deceased_date)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
