@@ -1,1 +1,53 @@
 //! The Metro 2 format engine: layouts, reader, writer, validator, JSON view, cycle diff.
+//!
+//! Owns the 426-character Metro 2 format: the field tables ([`layout`], generated from
+//! `formats/metro2/*.csv`), the typed records ([`model`]), encoding ([`codec`], [`writer`]),
+//! trailer totals ([`totals`]) and validation ([`validate`]). It knows nothing of the
+//! database or of how accounts become records (that is [`crate::furnish`]).
+//!
+//! # Writing and validating a file
+//!
+//! ```
+//! use jiff::civil::date;
+//! use skiptrace::metro2::model::{Base, DataRecord, Header, K1, SsnField};
+//! use skiptrace::metro2::validate::{validate_records, ValidateOptions};
+//! use skiptrace::metro2::writer::{Writer, WriterOptions};
+//!
+//! let header = Header {
+//!     activity_date: Some(date(2026, 10, 31)),
+//!     date_created: Some(date(2026, 11, 1)),
+//!     reporter_name: "Acme Collections".into(),
+//!     reporter_address: "1 Main St, Austin TX 78701".into(),
+//!     ..Default::default()
+//! };
+//! let mut rec = DataRecord::new(Base {
+//!     identification_number: "AGENCY01".into(),
+//!     consumer_account_number: "A10001".into(),
+//!     portfolio_type: "O".into(),
+//!     account_type: "48".into(),
+//!     account_status: "93".into(),
+//!     surname: "Müller".into(), // written as MULLER
+//!     social_security_number: SsnField(123456789),
+//!     ..Default::default()
+//! });
+//! rec.k1 = Some(K1 { original_creditor_name: "Acme Bank".into(), creditor_classification: 8 });
+//!
+//! // Validate in memory before writing (the trailer is computed by the writer).
+//! let report = validate_records(&header, std::slice::from_ref(&rec), None,
+//!     ValidateOptions { as_of: Some(date(2026, 11, 20)), ..Default::default() });
+//! assert!(report.findings.iter().any(|f| f.rule == "required_field")); // e.g. date opened
+//!
+//! let mut w = Writer::new(Vec::new(), &header, WriterOptions::default())?;
+//! w.write(&rec)?; // RDW 0460: base + K1
+//! let (trailer, bytes) = w.finish()?;
+//! assert_eq!(trailer.total_base_records, 1);
+//! assert!(bytes.starts_with(b"0426HEADER"));
+//! # Ok::<(), skiptrace::metro2::writer::WriteError>(())
+//! ```
+
+pub mod codec;
+pub mod layout;
+pub mod model;
+pub mod totals;
+pub mod validate;
+pub mod writer;
