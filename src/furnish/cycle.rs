@@ -17,7 +17,6 @@ use jiff::civil::Date;
 use rusqlite::{OptionalExtension, params};
 
 use super::account::{DisputeState, for_each_account, load_disputes};
-use super::record::FurnishRecord;
 use super::report::CycleReport;
 use super::rules::{Decision, Exclusion, Gate, RuleContext, decide};
 use super::{Bureau, FileMode, FurnishConfig, identification_numbers, m2};
@@ -25,6 +24,7 @@ use crate::config::Config;
 use crate::error::ConfigError;
 use crate::exit::ExitStatus;
 use crate::metro2::model::{DataRecord, Header};
+use crate::metro2::validate::{Finding, ValidateOptions, Validator};
 use crate::metro2::writer::{Writer, WriterOptions};
 use crate::store::Db;
 
@@ -166,31 +166,43 @@ pub fn run_cycle(
 }
 
 fn check_identity(cfg: &FurnishConfig) -> Result<(), ConfigError> {
-    for (key, v) in [("reporter_name", &cfg.reporter_name), ("reporter_address", &cfg.reporter_address)]
+    for (key, v) in
+        [("reporter_name", &cfg.reporter_name), ("reporter_address", &cfg.reporter_address)]
     {
         if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
             return Err(ConfigError(format!("[furnish] {key} is required to furnish")));
         }
     }
     if let Some(p) = &cfg.reporter_phone {
-        crate::normalize::phone10(p).map_err(|e| {
-            ConfigError(format!("[furnish] reporter_phone: {e}"))
-        })?;
+        crate::normalize::phone10(p)
+            .map_err(|e| ConfigError(format!("[furnish] reporter_phone: {e}")))?;
     }
     Ok(())
 }
 
-/// Findings of the validator, counted.
-#[derive(Default)]
-struct Findings {
-    errors: u64,
-    warnings: u64,
-    by_rule: BTreeMap<String, u64>,
-    /// Listed findings (bounded), as JSON.
-    listed: Vec<serde_json::Value>,
+/// At most this many validation findings are listed in a blocked file's findings JSON (all
+/// are counted).
+const FINDINGS_LISTED: usize = 1000;
+
+fn finding_json(f: &Finding) -> serde_json::Value {
+    serde_json::json!({
+        "severity": f.severity.as_str(),
+        "rule": f.rule,
+        "record": f.record,
+        "account": f.account,
+        "segment": f.segment.map(|s| s.as_str()),
+        "field": f.field.map(|x| x.name),
+        "message": f.message,
+    })
 }
 
-const FINDINGS_LISTED: usize = 1000;
+fn list_findings(listed: &mut Vec<serde_json::Value>, found: &mut Vec<Finding>) {
+    for f in found.drain(..) {
+        if listed.len() < FINDINGS_LISTED {
+            listed.push(finding_json(&f));
+        }
+    }
+}
 
 #[allow(clippy::too_many_arguments)]
 fn run_file(
@@ -207,7 +219,12 @@ fn run_file(
     let final_path = opts.out_dir.join(&name);
     let pending = opts.out_dir.join(format!(".{name}.pending"));
     let mut report = CycleReport::new(&as_of.to_string(), label, &name);
-    let mut findings = Findings::default();
+    let mut validator =
+        Validator::new(ValidateOptions { as_of: Some(as_of), collection_profile: true });
+    let mut found: Vec<Finding> = Vec::new();
+    let mut listed: Vec<serde_json::Value> = Vec::new();
+    validator.header(header, &mut found);
+    list_findings(&mut listed, &mut found);
     let rcx = RuleContext { as_of, config: cfg, identification_numbers: ids };
 
     let tx = db.conn_mut().transaction()?;
@@ -253,9 +270,16 @@ fn run_file(
                             gate: Gate::DataError,
                             reason: format!("{}: {}", err.code(), field_message(&err)),
                         };
-                        return exclude(&mut report, acc.id, &acc.client_id, &acc.account_number, &e);
+                        return exclude(
+                            &mut report,
+                            acc.id,
+                            &acc.client_id,
+                            &acc.account_number,
+                            &e,
+                        );
                     }
-                    validate_record(header, &m2rec, as_of, &rec, &mut findings);
+                    validator.record(writer.records_written(), &m2rec, &mut found);
+                    list_findings(&mut listed, &mut found);
                     snap.execute(params![
                         cycle_id,
                         rec.account_id,
@@ -272,23 +296,30 @@ fn run_file(
             Ok(())
         })?;
         let (trailer, _) = writer.finish().context("writing the Metro 2 trailer")?;
+        validator.trailer(&trailer, &mut found);
+        list_findings(&mut listed, &mut found);
         trailer_matches = trailer_matches_totals(&trailer, &report);
         Ok(())
     })?;
+    let summary = validator.into_summary();
+    let mut errors = summary.errors;
+    let mut by_rule: BTreeMap<String, u64> =
+        summary.by_rule.iter().map(|(k, v)| (k.to_string(), *v)).collect();
     if !trailer_matches {
-        findings.errors += 1;
-        *findings.by_rule.entry("trailer_reconciliation".into()).or_default() += 1;
-        findings.listed.push(serde_json::json!({
-            "severity": "error", "rule": "trailer_reconciliation",
+        // The records furnished and the trailer written disagree: never publish.
+        errors += 1;
+        *by_rule.entry("furnish.trailer_reconciliation".into()).or_default() += 1;
+        listed.push(serde_json::json!({
+            "severity": "error", "rule": "furnish.trailer_reconciliation",
             "message": "trailer totals do not match the records furnished",
         }));
     }
     report.trailer_matches = trailer_matches;
-    report.validation.errors = findings.errors;
-    report.validation.warnings = findings.warnings;
-    report.validation.by_rule = findings.by_rule.clone();
+    report.validation.errors = errors;
+    report.validation.warnings = summary.warnings;
+    report.validation.by_rule = by_rule.clone();
 
-    if findings.errors > 0 {
+    if errors > 0 {
         // Blocked: keep the file aside with its findings; store nothing.
         drop(tx);
         report.outcome = "blocked".into();
@@ -299,10 +330,10 @@ fn run_file(
             "file": name,
             "cycle_date": as_of.to_string(),
             "bureau": label,
-            "errors": findings.errors,
-            "warnings": findings.warnings,
-            "by_rule": findings.by_rule,
-            "findings": findings.listed,
+            "errors": errors,
+            "warnings": summary.warnings,
+            "by_rule": by_rule,
+            "findings": listed,
         });
         crate::fsutil::write_atomic(&findings_path, |w| {
             serde_json::to_writer_pretty(&mut *w, &doc)?;
@@ -417,13 +448,4 @@ fn trailer_matches_totals(t: &crate::metro2::model::Trailer, r: &CycleReport) ->
         && t.total_dates_birth_base_segments == x.dob_base
         && t.total_dates_birth_all_segments == x.dob_all
         && t.total_telephone_numbers_all_segments == x.phones_all
-}
-
-fn validate_record(
-    _header: &Header,
-    _rec: &DataRecord,
-    _as_of: Date,
-    _furnish: &FurnishRecord,
-    _findings: &mut Findings,
-) {
 }

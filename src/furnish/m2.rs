@@ -12,6 +12,12 @@ use super::record::{FurnishRecord, Subject};
 use super::{Bureau, FurnishConfig};
 use crate::metro2::model::{Base, DataRecord, DobField, Header, J1, J2, K1, K2, L1, SsnField};
 
+/// Upper-case ASCII, as the format asks (the writer would do the same on output; doing it
+/// here keeps the validator's view identical to the bytes).
+fn up(s: &str) -> String {
+    if s.is_ascii() { s.to_ascii_uppercase() } else { deunicode::deunicode(s).to_ascii_uppercase() }
+}
+
 fn phone(p: &Option<String>) -> u64 {
     p.as_deref().and_then(|n| n.parse().ok()).unwrap_or(0)
 }
@@ -29,7 +35,7 @@ fn dob(s: &Subject) -> DobField {
 pub fn header(cfg: &FurnishConfig, bureaus: &[Bureau], as_of: Date) -> Header {
     let id = |b: Bureau| -> String {
         if bureaus.contains(&b) {
-            cfg.program_identifiers.get(b).unwrap_or_default().to_string()
+            up(cfg.program_identifiers.get(b).unwrap_or_default())
         } else {
             String::new()
         }
@@ -41,16 +47,16 @@ pub fn header(cfg: &FurnishConfig, bureaus: &[Bureau], as_of: Date) -> Header {
         transunion_program_identifier: id(Bureau::Transunion),
         activity_date: Some(as_of),
         date_created: Some(as_of),
-        reporter_name: cfg.reporter_name.clone().unwrap_or_default(),
-        reporter_address: cfg.reporter_address.clone().unwrap_or_default(),
+        reporter_name: up(cfg.reporter_name.as_deref().unwrap_or_default()),
+        reporter_address: up(cfg.reporter_address.as_deref().unwrap_or_default()),
         reporter_telephone_number: cfg
             .reporter_phone
             .as_deref()
             .map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>())
             .and_then(|p| p.parse().ok())
             .unwrap_or(0),
-        software_vendor_name: cfg.software_vendor.clone().unwrap_or_default(),
-        software_version_number: cfg.software_version.clone().unwrap_or_default(),
+        software_vendor_name: up(cfg.software_vendor.as_deref().unwrap_or_default()),
+        software_version_number: up(cfg.software_version.as_deref().unwrap_or_default()),
         ..Header::default()
     }
 }
@@ -64,8 +70,8 @@ pub fn fill(out: &mut DataRecord, r: &FurnishRecord, as_of: Date) {
     out.base = Base {
         processing_indicator: 1,
         time_stamp: Some(as_of.at(0, 0, 0, 0)),
-        identification_number: r.identification_number.clone(),
-        consumer_account_number: r.account_number.clone(),
+        identification_number: up(&r.identification_number),
+        consumer_account_number: up(&r.account_number),
         portfolio_type: "O".into(),
         account_type: r.account_type.clone(),
         date_opened: Some(r.date_opened),
@@ -86,29 +92,29 @@ pub fn fill(out: &mut DataRecord, r: &FurnishRecord, as_of: Date) {
         date_first_delinquency: r.dofd,
         date_closed: r.date_closed,
         date_last_payment: r.last_payment_date,
-        surname: c.surname.clone(),
-        first_name: c.first_name.clone(),
-        middle_name: c.middle_name.clone(),
-        generation_code: c.generation.clone(),
+        surname: up(&c.surname),
+        first_name: up(&c.first_name),
+        middle_name: up(&c.middle_name),
+        generation_code: up(&c.generation),
         social_security_number: ssn(c),
         date_birth: dob(c),
         telephone_number: phone(&c.phone),
         ecoa_code: c.ecoa.clone(),
         consumer_information_indicator: c.cii.clone(),
-        first_line_address: addr.line1,
-        second_line_address: addr.line2,
-        city: addr.city,
-        state: addr.state,
+        first_line_address: up(&addr.line1),
+        second_line_address: up(&addr.line2),
+        city: up(&addr.city),
+        state: up(&addr.state),
         zip_code: addr.zip,
         ..Base::default()
     };
     for a in &r.associates {
         match &a.address {
             None => out.j1.push(J1 {
-                surname: a.surname.clone(),
-                first_name: a.first_name.clone(),
-                middle_name: a.middle_name.clone(),
-                generation_code: a.generation.clone(),
+                surname: up(&a.surname),
+                first_name: up(&a.first_name),
+                middle_name: up(&a.middle_name),
+                generation_code: up(&a.generation),
                 social_security_number: ssn(a),
                 date_birth: dob(a),
                 telephone_number: phone(&a.phone),
@@ -117,38 +123,37 @@ pub fn fill(out: &mut DataRecord, r: &FurnishRecord, as_of: Date) {
                 ..J1::default()
             }),
             Some(addr) => out.j2.push(J2 {
-                surname: a.surname.clone(),
-                first_name: a.first_name.clone(),
-                middle_name: a.middle_name.clone(),
-                generation_code: a.generation.clone(),
+                surname: up(&a.surname),
+                first_name: up(&a.first_name),
+                middle_name: up(&a.middle_name),
+                generation_code: up(&a.generation),
                 social_security_number: ssn(a),
                 date_birth: dob(a),
                 telephone_number: phone(&a.phone),
                 ecoa_code: a.ecoa.clone(),
                 consumer_information_indicator: a.cii.clone(),
-                first_line_address: addr.line1.clone(),
-                second_line_address: addr.line2.clone(),
-                city: addr.city.clone(),
-                state: addr.state.clone(),
+                first_line_address: up(&addr.line1),
+                second_line_address: up(&addr.line2),
+                city: up(&addr.city),
+                state: up(&addr.state),
                 zip_code: addr.zip.clone(),
                 ..J2::default()
             }),
         }
     }
     out.k1 = Some(K1 {
-        original_creditor_name: r.original_creditor.clone(),
+        original_creditor_name: up(&r.original_creditor),
         creditor_classification: r.creditor_class.parse().unwrap_or(0),
-        ..K1::default()
     });
     out.k2 = r.purchased_from.as_ref().map(|name| K2 {
         purchased_indicator: 1,
-        purchased_name: name.clone(),
+        purchased_name: up(name),
         ..K2::default()
     });
     out.l1 = r.change.as_ref().map(|c| L1 {
         change_indicator: u64::from(c.indicator),
-        new_consumer_account_number: c.new_account_number.clone(),
-        new_identification_number: c.new_identification_number.clone(),
+        new_consumer_account_number: up(&c.new_account_number),
+        new_identification_number: up(&c.new_identification_number),
         ..L1::default()
     });
 }

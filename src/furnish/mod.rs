@@ -16,7 +16,8 @@
 //! accounts for tests and benchmarks.
 
 pub mod account;
-// pub mod cycle;
+pub mod cycle;
+pub mod m2;
 pub mod record;
 pub mod report;
 pub mod rules;
@@ -30,7 +31,7 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-// pub use cycle::{CycleOptions, CycleOutcome, FileOutcome, FileStatus, run_cycle};
+pub use cycle::{CycleOptions, CycleOutcome, FileOutcome, FileStatus, run_cycle};
 
 /// A consumer reporting agency we furnish to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]

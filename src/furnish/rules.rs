@@ -529,8 +529,13 @@ fn build(
                     as_of
                 }
             };
+            if date_opened.is_some_and(|o| paid_on < o) {
+                errors
+                    .push(format!("date_order: date paid {paid_on} is before the placement date"));
+            }
             let au = if acc.status == "settled" { "AU" } else { "" };
-            (0, 0, paid_on, Some(acc.date_closed.unwrap_or(paid_on)), au)
+            // Date closed = date paid; date of account information = date paid (CFPB ADDL-DOAI-1).
+            (0, 0, paid_on, Some(paid_on), au)
         }
         Status::Delete | Status::DeleteFraud => (balance, past_due, as_of, None, ""),
     };

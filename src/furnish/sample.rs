@@ -321,11 +321,13 @@ pub fn random_account(rng: &mut ChaCha8Rng, n: u64) -> SampleAccount {
     };
     let dofd = day(rng, 2017, 2025);
     // Placement after the DOFD.
+    let dofd_year: i16 = dofd.get(0..4).and_then(|t| t.parse().ok()).unwrap_or(2020);
     let placed = {
-        let y: i16 = dofd.get(0..4).and_then(|t| t.parse().ok()).unwrap_or(2020);
-        let p = day(rng, y + 1, (y + 2).min(2026));
+        let p = day(rng, dofd_year + 1, (dofd_year + 2).min(2026));
+        let p = p.replace("2026-11", "2026-10").replace("2026-12", "2026-10");
         if p > dofd { p } else { dofd.clone() }
     };
+    let placed_year: i16 = placed.get(0..4).and_then(|t| t.parse().ok()).unwrap_or(2021);
     let placed_cents = rng.random_range(10_000..5_000_000u64);
     let status = match rng.random_range(0..10u8) {
         0 => "paid",
@@ -338,10 +340,10 @@ pub fn random_account(rng: &mut ChaCha8Rng, n: u64) -> SampleAccount {
     let balance_cents = if open_like { rng.random_range(100..=placed_cents) } else { 0 };
     let money = |c: u64| format!("{}.{:02}", c / 100, c % 100);
     let (lpd, lpa) = if status == "paid" || status == "settled" {
-        (
-            Some(day(rng, 2026, 2026).replace("2026-12", "2026-10")),
-            Some(money(placed_cents / 3 + 1)),
-        )
+        let paid = day(rng, placed_year, 2026).replace("2026-11", "2026-10");
+        let paid = paid.replace("2026-12", "2026-10");
+        let paid = if paid >= placed { paid } else { placed.clone() };
+        (Some(paid), Some(money(placed_cents / 3 + 1)))
     } else {
         (None, None)
     };
