@@ -377,6 +377,13 @@ fn run_file(
     )?;
     publish_rename(&pending, &final_path)?;
     tx.commit().context("storing the cycle's snapshots")?;
+    // A blocked attempt of this cycle is superseded by the published file.
+    for stale in [format!("{name}.blocked"), format!("{name}.findings.json")] {
+        let p = opts.out_dir.join(stale);
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+        }
+    }
     Ok(FileOutcome {
         label: label.to_string(),
         path: Some(final_path),
