@@ -204,7 +204,7 @@ fn generate(out: &mut String, s: &Segment) {
         out,
         "#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]\n",
     );
-    w(out, "#[serde(default, deny_unknown_fields)]\n");
+    w(out, "#[serde(default)]\n");
     wl!(out, "pub struct {ty} {{");
     for f in data_fields(s) {
         let end = f.start + f.length - 1;

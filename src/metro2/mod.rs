@@ -46,8 +46,12 @@
 //! ```
 
 pub mod codec;
+pub mod convert;
+pub mod diff;
+pub mod file;
 pub mod layout;
 pub mod model;
+pub mod reader;
 pub mod totals;
 pub mod validate;
 pub mod writer;

@@ -74,6 +74,13 @@ impl From<crate::pii::Dob> for DobField {
     }
 }
 
+/// An exact amount as the whole dollars Metro 2 reports: the one rounding rule of
+/// [`crate::money::whole_dollars`] (cents truncated, credit balances 0). Use it for every
+/// money field (balance, amount past due, highest credit, ...).
+pub fn dollars(m: crate::money::Money) -> u64 {
+    crate::money::whole_dollars(m)
+}
+
 include!(concat!(env!("OUT_DIR"), "/metro2_layouts.rs"));
 
 /// One data record: a base segment and its appended segments, in the order the CRRG requires
@@ -254,6 +261,13 @@ mod tests {
         let dbg = format!("{back:?}");
         assert!(!dbg.contains("123456789") && dbg.contains("***-**-6789"), "{dbg}");
         assert!(!dbg.contains("1980-05-01"), "{dbg}");
+    }
+
+    #[test]
+    fn money_is_whole_dollars_truncated() {
+        let m = |s: &str| crate::money::parse_amount(s).unwrap();
+        assert_eq!(dollars(m("1234.99")), 1234);
+        assert_eq!(dollars(m("-5.00")), 0);
     }
 
     #[test]

@@ -391,6 +391,7 @@ pub struct Validator {
     summary: Summary,
     activity_date: Option<Date>,
     records: u64,
+    last_state: u8,
 }
 
 impl Validator {
@@ -403,6 +404,7 @@ impl Validator {
             summary: Summary::default(),
             activity_date: None,
             records: 0,
+            last_state: 0,
         }
     }
 
@@ -428,7 +430,12 @@ impl Validator {
         let start = out.len();
         self.records += 1;
         self.totals.add(r);
-        *self.summary.by_status.entry(r.base.account_status.clone()).or_default() += 1;
+        match self.summary.by_status.get_mut(r.base.account_status.as_str()) {
+            Some(n) => *n += 1,
+            None => {
+                self.summary.by_status.insert(r.base.account_status.clone(), 1);
+            }
+        }
         let account = r.base.consumer_account_number.as_str();
         {
             let mut c = Checker { out, record: number, account, segment: Segment::Base };
@@ -452,15 +459,43 @@ impl Validator {
         self.summary.count(f);
     }
 
+    /// Folds structural findings of the data record just checked by [`Validator::record`]
+    /// into the summary, moving the record to "with errors" when one is an error.
+    pub fn count_record_extra(&mut self, f: &[Finding]) {
+        self.summary.count(f);
+        if f.is_empty() {
+            return;
+        }
+        let s = &mut self.summary;
+        let last = if s.records_clean > 0 && self.last_state == 0 {
+            &mut s.records_clean
+        } else if self.last_state == 1 {
+            &mut s.records_with_warnings
+        } else {
+            return;
+        };
+        *last -= 1;
+        if f.iter().any(|x| x.severity == Severity::Error) {
+            s.records_with_errors += 1;
+            self.last_state = 2;
+        } else {
+            s.records_with_warnings += 1;
+            self.last_state = 1;
+        }
+    }
+
     fn tally(&mut self, f: &[Finding]) {
         self.summary.count(f);
         self.summary.records += 1;
         if f.iter().any(|x| x.severity == Severity::Error) {
             self.summary.records_with_errors += 1;
+            self.last_state = 2;
         } else if f.is_empty() {
             self.summary.records_clean += 1;
+            self.last_state = 0;
         } else {
             self.summary.records_with_warnings += 1;
+            self.last_state = 1;
         }
     }
 
@@ -1245,7 +1280,10 @@ fn check_collection(c: &mut Checker<'_>, r: &DataRecord, opts: &ValidateOptions)
         c.field(
             "portfolio_type",
             "collection.portfolio_type",
-            format!("a collection account (type {}) is reported with portfolio O", b.account_type),
+            format!(
+                "a collection account (type {}) is reported with portfolio O, not {:?}",
+                b.account_type, b.portfolio_type
+            ),
         );
     }
     if !b.account_status.is_empty() && !is(&b.account_status, &["93", "62", "DA", "DF"]) {

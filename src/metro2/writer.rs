@@ -47,6 +47,8 @@ pub struct WriterOptions {
     /// Variable-blocked output: each record is preceded by a block descriptor word
     /// (record length + 4), one record per block.
     pub blocked: bool,
+    /// Leave the line break off the trailer (reproduces files whose last line has none).
+    pub no_final_line_ending: bool,
 }
 
 /// How one record was framed in the file it was read from. Only `convert` uses it, to
@@ -188,6 +190,11 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// Leaves the line break off the trailer (see [`WriterOptions::no_final_line_ending`]).
+    pub fn set_no_final_line_ending(&mut self, v: bool) {
+        self.opts.no_final_line_ending = v;
+    }
+
     /// Data records written so far.
     pub fn records_written(&self) -> u64 {
         self.records
@@ -213,6 +220,9 @@ impl<W: Write> Writer<W> {
         let record = self.records + 1;
         let r = trailer.encode(&mut self.buf, rdw, self.opts.text);
         r.map_err(|error| WriteError::Field { record, segment: Segment::Trailer, error })?;
+        if self.opts.no_final_line_ending {
+            self.opts.line_ending = LineEnding::None;
+        }
         self.end(framing)?;
         self.out.flush()?;
         Ok(self.out)
