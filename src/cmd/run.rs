@@ -1,11 +1,16 @@
 //! `skiptrace run`: the nightly batch. Takes the run lock, then runs each stage in order over
 //! the configured inputs; a stage's row rejects do not stop the batch, a fatal error does.
+//!
+//! Stages, in order: ingest (portfolios, then payments, then contact events from `[inputs]`),
+//! then the later stages (locate, furnish) — see [`later_stages`].
 
 use jiff::civil::Date;
 
 use crate::cmd::Ctx;
+use crate::cmd::ingest::{describe, status_of};
 use crate::exit::ExitStatus;
-use crate::store::RunLock;
+use crate::ingest::{self, FileKind, FileReport, Source};
+use crate::store::{Db, RunLock};
 
 /// Flags of `skiptrace run`.
 #[derive(Debug, clap::Args)]
@@ -22,9 +27,102 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let _lock = RunLock::acquire(&ctx.db_path())?;
     let as_of = args.as_of.unwrap_or_else(crate::dates::today);
-    let db = ctx.open_db()?;
+    let mut db = ctx.open_db()?;
     let run_id = db.begin_run("run", Some(as_of))?;
-    let status = ExitStatus::Ok;
-    db.finish_run(run_id, status, &serde_json::json!({}))?;
+    let mut reports = Vec::new();
+    let outcome = ingest_stage(&mut db, ctx, as_of, run_id, &mut reports)
+        .and_then(|s| Ok(s.worst(later_stages(&mut db, ctx, &args, as_of, run_id)?)));
+    let summary = summary(&reports);
+    match outcome {
+        Ok(status) => {
+            if !ctx.quiet {
+                print_summary(&reports, as_of, status);
+            }
+            db.finish_run(run_id, status, &summary)?;
+            Ok(status)
+        }
+        Err(e) => {
+            let mut s = summary;
+            s["error"] = serde_json::Value::String(format!("{e:#}"));
+            if let Err(e2) = db.finish_run(run_id, ExitStatus::Failure, &s) {
+                tracing::warn!(run_id, "could not record the failed run: {e2:#}");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Stage 1: ingest the configured inputs (portfolios, then payments, then contact events).
+/// Prints one line per file as it completes.
+fn ingest_stage(
+    db: &mut Db,
+    ctx: &Ctx,
+    as_of: Date,
+    run_id: i64,
+    reports: &mut Vec<FileReport>,
+) -> anyhow::Result<ExitStatus> {
+    let inputs = &ctx.config.raw.inputs;
+    let mut status = ExitStatus::Ok;
+    let mut sources: Vec<(FileKind, std::path::PathBuf, Option<String>, Option<String>)> =
+        Vec::new();
+    for p in &inputs.portfolio {
+        sources.push((FileKind::Portfolio, ctx.resolve(&p.path), Some(p.client.clone()), None));
+    }
+    for p in &inputs.payments {
+        sources.push((FileKind::Payments, ctx.resolve(&p.path), None, Some(p.layout.clone())));
+    }
+    for p in &inputs.contact_events {
+        sources.push((FileKind::ContactEvents, ctx.resolve(&p.path), None, Some(p.layout.clone())));
+    }
+    for (kind, path, client, layout) in &sources {
+        let src =
+            Source { kind: *kind, path, client: client.as_deref(), layout: layout.as_deref() };
+        let report = ingest::ingest_configured(db, &ctx.config, &src, as_of, run_id, ctx.progress)?;
+        if !ctx.quiet {
+            println!("{}", describe(&report));
+        }
+        status = status.worst(status_of(&report));
+        reports.push(report);
+    }
     Ok(status)
+}
+
+/// Later stages of the batch plug in here, in order, each returning its exit status
+/// (row-level findings) or an error (fatal): locate (skip tracing of accounts without a good
+/// address or phone), then furnish (the Metro 2 file when a reporting cycle is due).
+fn later_stages(
+    _db: &mut Db,
+    _ctx: &Ctx,
+    _args: &Args,
+    _as_of: Date,
+    _run_id: i64,
+) -> anyhow::Result<ExitStatus> {
+    Ok(ExitStatus::Ok)
+}
+
+/// The run's JSON summary for the run ledger.
+fn summary(reports: &[FileReport]) -> serde_json::Value {
+    let total = |f: fn(&FileReport) -> u64| reports.iter().map(f).sum::<u64>();
+    serde_json::json!({
+        "ingest": {
+            "files": reports,
+            "rows_read": total(|r| r.rows_read),
+            "accepted": total(|r| r.accepted),
+            "rejected": total(|r| r.rejected),
+        }
+    })
+}
+
+fn print_summary(reports: &[FileReport], as_of: Date, status: ExitStatus) {
+    let total = |f: fn(&FileReport) -> u64| reports.iter().map(f).sum::<u64>();
+    let skipped = reports.iter().filter(|r| r.already_ingested.is_some()).count();
+    println!(
+        "batch {as_of}: {} file(s) ({} already ingested), {} rows read = {} accepted + {} rejected; exit {}",
+        reports.len(),
+        skipped,
+        total(|r| r.rows_read),
+        total(|r| r.accepted),
+        total(|r| r.rejected),
+        status as u8
+    );
 }

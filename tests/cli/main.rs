@@ -4,5 +4,6 @@
 mod util;
 
 mod foundation;
+mod ingest;
 mod furnish;
 mod metro2;

@@ -1,0 +1,266 @@
+//! Contact data with history: addresses, phones and e-mails of a consumer.
+//!
+//! Nothing is overwritten. A value seen again has its `last_seen` moved forward; a new value
+//! becomes `current` and the previous current one becomes `previous`; a value reported bad
+//! becomes `bad` and never comes back to `current` from a client file. Every state change of
+//! an existing consumer's contact data is written to `consumer_events`. This module must not
+//! decide *whether* a value is valid (the row parser does).
+
+use jiff::civil::Date;
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
+
+/// Where a change came from, for `source`, `source_ref` and the event rows.
+pub struct Origin<'a> {
+    /// `client:<ID>`.
+    pub source: &'a str,
+    /// `<kind>:<file>:<line>`.
+    pub cause: &'a str,
+    /// Business date (first/last seen).
+    pub as_of: Date,
+    /// Run id.
+    pub run_id: i64,
+    /// Timestamp of the events.
+    pub at: &'a str,
+}
+
+/// A contact table and the columns that identify a value in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    /// `addresses` (line1, line2, city, state, zip).
+    Addresses,
+    /// `phones` (number).
+    Phones,
+    /// `emails` (address).
+    Emails,
+}
+
+impl Table {
+    fn event_field(self) -> &'static str {
+        match self {
+            Table::Addresses => "address",
+            Table::Phones => "phone",
+            Table::Emails => "email",
+        }
+    }
+
+    fn find_sql(self) -> &'static str {
+        match self {
+            Table::Addresses => {
+                "SELECT id, status FROM addresses WHERE consumer_id = ?1 AND line1 = ?2 \
+                 AND line2 = ?3 AND city = ?4 AND state = ?5 AND zip = ?6"
+            }
+            Table::Phones => "SELECT id, status FROM phones WHERE consumer_id = ?1 AND number = ?2",
+            Table::Emails => {
+                "SELECT id, status FROM emails WHERE consumer_id = ?1 AND address = ?2"
+            }
+        }
+    }
+
+    fn insert_sql(self) -> &'static str {
+        match self {
+            Table::Addresses => {
+                "INSERT INTO addresses (consumer_id, line1, line2, city, state, zip, source, \
+                 source_ref, first_seen, last_seen, status) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"
+            }
+            Table::Phones => {
+                "INSERT INTO phones (consumer_id, number, source, source_ref, first_seen, \
+                 last_seen, status) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)"
+            }
+            Table::Emails => {
+                "INSERT INTO emails (consumer_id, address, source, source_ref, first_seen, \
+                 last_seen, status) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)"
+            }
+        }
+    }
+
+    fn current_sql(self) -> &'static str {
+        match self {
+            Table::Addresses => {
+                "SELECT id, status FROM addresses WHERE consumer_id = ?1 AND status = 'current' \
+                 ORDER BY id"
+            }
+            Table::Phones => {
+                "SELECT id, status FROM phones WHERE consumer_id = ?1 AND status = 'current' \
+                 ORDER BY id"
+            }
+            Table::Emails => {
+                "SELECT id, status FROM emails WHERE consumer_id = ?1 AND status = 'current' \
+                 ORDER BY id"
+            }
+        }
+    }
+
+    fn status_sql(self) -> &'static str {
+        match self {
+            Table::Addresses => "UPDATE addresses SET status = ?1 WHERE id = ?2",
+            Table::Phones => "UPDATE phones SET status = ?1 WHERE id = ?2",
+            Table::Emails => "UPDATE emails SET status = ?1 WHERE id = ?2",
+        }
+    }
+
+    fn seen_sql(self) -> &'static str {
+        match self {
+            Table::Addresses => "UPDATE addresses SET last_seen = max(last_seen, ?1) WHERE id = ?2",
+            Table::Phones => "UPDATE phones SET last_seen = max(last_seen, ?1) WHERE id = ?2",
+            Table::Emails => "UPDATE emails SET last_seen = max(last_seen, ?1) WHERE id = ?2",
+        }
+    }
+}
+
+/// A contact value: the identifying columns in the table's order.
+pub type Key<'a> = &'a [&'a str];
+
+fn find(
+    tx: &Connection,
+    table: Table,
+    consumer: i64,
+    key: Key<'_>,
+) -> rusqlite::Result<Option<(i64, String)>> {
+    let mut p: Vec<&dyn ToSql> = Vec::with_capacity(key.len() + 1);
+    p.push(&consumer);
+    p.extend(key.iter().map(|k| k as &dyn ToSql));
+    tx.prepare_cached(table.find_sql())?
+        .query_row(p.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+}
+
+fn insert(
+    tx: &Connection,
+    table: Table,
+    consumer: i64,
+    key: Key<'_>,
+    status: &str,
+    o: &Origin<'_>,
+) -> rusqlite::Result<i64> {
+    let mut p: Vec<&dyn ToSql> = Vec::with_capacity(key.len() + 5);
+    p.push(&consumer);
+    p.extend(key.iter().map(|k| k as &dyn ToSql));
+    p.push(&o.source);
+    p.push(&o.cause);
+    p.push(&o.as_of);
+    p.push(&status);
+    tx.prepare_cached(table.insert_sql())?.execute(p.as_slice())?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Records that the client file gives `key` as the consumer's current value. `fresh` is true
+/// for a consumer created by this row (no history to demote, no events to write). Returns
+/// whether a value was added or changed state (a `last_seen` move is not a change).
+pub fn observe_current(
+    tx: &Connection,
+    table: Table,
+    consumer: i64,
+    key: Key<'_>,
+    fresh: bool,
+    o: &Origin<'_>,
+) -> rusqlite::Result<bool> {
+    if fresh {
+        insert(tx, table, consumer, key, "current", o)?;
+        return Ok(true);
+    }
+    if let Some((id, status)) = find(tx, table, consumer, key)? {
+        tx.prepare_cached(table.seen_sql())?.execute(params![o.as_of, id])?;
+        if status == "previous" || status == "candidate" {
+            demote_current(tx, table, consumer, Some(id), o)?;
+            set_status(tx, table, consumer, id, &status, "current", o)?;
+            return Ok(true);
+        }
+        return Ok(false);
+    }
+    demote_current(tx, table, consumer, None, o)?;
+    let id = insert(tx, table, consumer, key, "current", o)?;
+    event(tx, table, consumer, id, None, "current", o)?;
+    Ok(true)
+}
+
+fn current(tx: &Connection, table: Table, consumer: i64) -> rusqlite::Result<Vec<(i64, String)>> {
+    tx.prepare_cached(table.current_sql())?
+        .query_map(params![consumer], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
+}
+
+/// Turns every `current` value of the consumer (except `keep`) into `previous`.
+fn demote_current(
+    tx: &Connection,
+    table: Table,
+    consumer: i64,
+    keep: Option<i64>,
+    o: &Origin<'_>,
+) -> rusqlite::Result<()> {
+    for (id, _) in current(tx, table, consumer)? {
+        if Some(id) != keep {
+            set_status(tx, table, consumer, id, "current", "previous", o)?;
+        }
+    }
+    Ok(())
+}
+
+fn set_status(
+    tx: &Connection,
+    table: Table,
+    consumer: i64,
+    id: i64,
+    old: &str,
+    new: &str,
+    o: &Origin<'_>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(table.status_sql())?.execute(params![new, id])?;
+    event(tx, table, consumer, id, Some(old), new, o)
+}
+
+fn event(
+    tx: &Connection,
+    table: Table,
+    consumer: i64,
+    id: i64,
+    old: Option<&str>,
+    new: &str,
+    o: &Origin<'_>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO consumer_events (consumer_id, run_id, at, field, old_value, new_value, cause)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        consumer,
+        o.run_id,
+        o.at,
+        format!("{}:{id}.status", table.event_field()),
+        old,
+        new,
+        o.cause
+    ])?;
+    Ok(())
+}
+
+/// Marks a value bad (returned mail, disconnected phone, bounced e-mail). When `key` is
+/// `None`, every current value of the consumer is marked bad. A value not on file is added
+/// as `bad`, so that it is never used. Returns how many values changed state.
+pub fn mark_bad(
+    tx: &Connection,
+    table: Table,
+    consumer: i64,
+    key: Option<Key<'_>>,
+    o: &Origin<'_>,
+) -> rusqlite::Result<usize> {
+    let rows = match key {
+        None => current(tx, table, consumer)?,
+        Some(k) => match find(tx, table, consumer, k)? {
+            Some(f) => vec![f],
+            None => {
+                let id = insert(tx, table, consumer, k, "bad", o)?;
+                event(tx, table, consumer, id, None, "bad", o)?;
+                return Ok(1);
+            }
+        },
+    };
+    let mut changed = 0;
+    for (id, status) in rows {
+        if status != "bad" {
+            set_status(tx, table, consumer, id, &status, "bad", o)?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}

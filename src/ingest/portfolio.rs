@@ -1,0 +1,619 @@
+//! Portfolio rows: new placements and updates of existing accounts.
+//!
+//! A new account number creates the account, its consumer (or reuses the consumer with the
+//! same SSN and surname), the current address, phone and e-mail, and the associated consumer.
+//! A known account number is an update: every changed account field writes an
+//! `account_events` row, every changed consumer field a `consumer_events` row (SSN and DOB
+//! masked), and contact data goes through [`super::contacts`] (never overwritten). Empty
+//! cells mean "not given" and never clear a stored value. This module must not print.
+
+use jiff::civil::Date;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::config::ClientConfig;
+use crate::ingest::{Applied, FileCtx, Pii, Row, RowError, RowHandler};
+use crate::money::Money;
+use crate::pii::Ssn;
+
+use super::contacts::{self, Origin, Table};
+use super::row::{clean_text, ecoa_code, generation_code};
+
+super::fields! {
+    ACCOUNT_NUMBER = ("account_number", true, Pii::No),
+    PREVIOUS_ACCOUNT_NUMBER = ("previous_account_number", false, Pii::No),
+    ORIGINAL_CREDITOR = ("original_creditor", true, Pii::No),
+    CREDITOR_CLASS = ("creditor_class", false, Pii::No),
+    MEDICAL = ("medical", false, Pii::No),
+    PURCHASED_FROM = ("purchased_from", false, Pii::No),
+    PLACED_DATE = ("placed_date", true, Pii::No),
+    PLACED_AMOUNT = ("placed_amount", true, Pii::No),
+    CURRENT_BALANCE = ("current_balance", true, Pii::No),
+    AMOUNT_PAST_DUE = ("amount_past_due", false, Pii::No),
+    DOFD = ("dofd", false, Pii::No),
+    LAST_PAYMENT_DATE = ("last_payment_date", false, Pii::No),
+    LAST_PAYMENT_AMOUNT = ("last_payment_amount", false, Pii::No),
+    DATE_CLOSED = ("date_closed", false, Pii::No),
+    STATUS = ("status", true, Pii::No),
+    VALIDATION_NOTICE_DATE = ("validation_notice_date", false, Pii::No),
+    FIRST_COMMUNICATION_DATE = ("first_communication_date", false, Pii::No),
+    SURNAME = ("surname", true, Pii::No),
+    FIRST_NAME = ("first_name", true, Pii::No),
+    MIDDLE_NAME = ("middle_name", false, Pii::No),
+    GENERATION = ("generation", false, Pii::No),
+    SSN = ("ssn", false, Pii::Ssn),
+    DOB = ("dob", false, Pii::Dob),
+    ADDRESS1 = ("address1", true, Pii::No),
+    ADDRESS2 = ("address2", false, Pii::No),
+    CITY = ("city", true, Pii::No),
+    STATE = ("state", true, Pii::No),
+    ZIP = ("zip", true, Pii::No),
+    PHONE = ("phone", false, Pii::No),
+    EMAIL = ("email", false, Pii::No),
+    CO_SURNAME = ("co_surname", false, Pii::No),
+    CO_FIRST_NAME = ("co_first_name", false, Pii::No),
+    CO_MIDDLE_NAME = ("co_middle_name", false, Pii::No),
+    CO_GENERATION = ("co_generation", false, Pii::No),
+    CO_SSN = ("co_ssn", false, Pii::Ssn),
+    CO_DOB = ("co_dob", false, Pii::Dob),
+    CO_ECOA = ("co_ecoa", false, Pii::No),
+}
+
+/// Account statuses a portfolio may carry.
+pub const STATUSES: &[&str] = &["open", "paid", "settled", "recalled", "closed"];
+
+/// Account columns compared on update, in the order of [`Placement::account_values`].
+const ACCOUNT_FIELDS: &[&str] = &[
+    "previous_account_number",
+    "original_creditor",
+    "creditor_class",
+    "medical",
+    "purchased_from",
+    "placed_date",
+    "placed_amount",
+    "current_balance",
+    "amount_past_due",
+    "dofd",
+    "last_payment_date",
+    "last_payment_amount",
+    "date_closed",
+    "status",
+    "validation_notice_date",
+    "first_communication_date",
+];
+
+/// A consumer as given on a row.
+#[derive(Debug)]
+struct Person {
+    surname: String,
+    first_name: String,
+    middle_name: Option<String>,
+    generation: Option<&'static str>,
+    ssn: Option<Ssn>,
+    dob: Option<Date>,
+}
+
+/// A checked portfolio row.
+#[derive(Debug)]
+struct Placement<'a> {
+    account_number: &'a str,
+    previous_account_number: Option<&'a str>,
+    original_creditor: String,
+    creditor_class: Option<String>,
+    medical: Option<bool>,
+    purchased_from: Option<String>,
+    placed_date: Date,
+    placed_amount: Money,
+    current_balance: Money,
+    amount_past_due: Option<Money>,
+    dofd: Option<Date>,
+    last_payment_date: Option<Date>,
+    last_payment_amount: Option<Money>,
+    date_closed: Option<Date>,
+    status: &'static str,
+    validation_notice_date: Option<Date>,
+    first_communication_date: Option<Date>,
+    primary: Person,
+    address: [String; 5],
+    phone: Option<String>,
+    email: Option<String>,
+    co: Option<(Person, &'static str)>,
+}
+
+impl Placement<'_> {
+    /// Canonical text of each of [`ACCOUNT_FIELDS`]; `None` = not given.
+    fn account_values(&self) -> [Option<String>; 16] {
+        let d = |d: Option<Date>| d.map(|d| d.to_string());
+        let m = |m: Option<Money>| m.map(|m| m.0.normalize().to_string());
+        [
+            self.previous_account_number.map(str::to_string),
+            Some(self.original_creditor.clone()),
+            self.creditor_class.clone(),
+            self.medical.map(|b| if b { "1" } else { "0" }.to_string()),
+            self.purchased_from.clone(),
+            Some(self.placed_date.to_string()),
+            m(Some(self.placed_amount)),
+            m(Some(self.current_balance)),
+            m(self.amount_past_due),
+            d(self.dofd),
+            d(self.last_payment_date),
+            m(self.last_payment_amount),
+            d(self.date_closed),
+            Some(self.status.to_string()),
+            d(self.validation_notice_date),
+            d(self.first_communication_date),
+        ]
+    }
+}
+
+fn person(
+    row: &Row<'_>,
+    f: [usize; 6],
+    what: &str,
+    required: bool,
+) -> Result<Option<Person>, RowError> {
+    let [sur, first, middle, generation, ssn, dob] = f;
+    let any = f.iter().any(|i| row.get(*i).is_some());
+    if !required && !any {
+        return Ok(None);
+    }
+    let surname = clean_text(row.req(sur, &format!("{what} surname"))?);
+    let first_name = clean_text(row.req(first, &format!("{what} first name"))?);
+    let generation = match row.get(generation) {
+        None => None,
+        Some(g) => Some(generation_code(g).ok_or_else(|| {
+            row.err(generation, "invalid_generation", format!("unknown generation code {g:?}"))
+        })?),
+    };
+    let ssn_v = row.ssn(ssn)?;
+    let dob_v = row.dob(dob)?;
+    if ssn_v.is_none() && dob_v.is_none() {
+        return Err(row.err(
+            ssn,
+            "missing_identifier",
+            format!("{what} needs an SSN or a date of birth"),
+        ));
+    }
+    Ok(Some(Person {
+        surname,
+        first_name,
+        middle_name: row.get(middle).map(clean_text),
+        generation,
+        ssn: ssn_v,
+        dob: dob_v,
+    }))
+}
+
+fn parse<'a>(row: &Row<'a>) -> Result<Placement<'a>, RowError> {
+    let account_number = row.req(ACCOUNT_NUMBER, "account number")?;
+    let original_creditor = clean_text(row.req(ORIGINAL_CREDITOR, "original creditor")?);
+    let medical = row.flag(MEDICAL)?;
+    let creditor_class = match row.get(CREDITOR_CLASS) {
+        None => None,
+        Some(c) => {
+            let n: Option<u8> = c.parse().ok().filter(|n| (1..=15).contains(n));
+            let n = n.ok_or_else(|| {
+                row.err(CREDITOR_CLASS, "invalid_creditor_class", format!("{c:?} is not 01-15"))
+            })?;
+            Some(format!("{n:02}"))
+        }
+    };
+    let (creditor_class, medical) = match (creditor_class, medical) {
+        (None, Some(true)) => (Some("02".to_string()), Some(true)),
+        (Some(c), Some(true)) if c != "02" => {
+            return Err(row.err(
+                CREDITOR_CLASS,
+                "medical_class_mismatch",
+                format!("medical account with creditor class {c} (medical is 02)"),
+            ));
+        }
+        (Some(c), Some(false)) if c == "02" => {
+            return Err(row.err(
+                MEDICAL,
+                "medical_class_mismatch",
+                "creditor class 02 (medical) with medical = N",
+            ));
+        }
+        (Some(c), None) if c == "02" => (Some(c), Some(true)),
+        (c, m) => (c, m),
+    };
+    let placed_date = row.req_date(PLACED_DATE, "placed date")?;
+    let placed_amount = row.req_amount(PLACED_AMOUNT, "placed amount")?;
+    let current_balance = row.req_amount(CURRENT_BALANCE, "current balance")?;
+    let amount_past_due = row.amount(AMOUNT_PAST_DUE)?;
+    let dofd = row.date(DOFD)?;
+    let last_payment_date = row.date(LAST_PAYMENT_DATE)?;
+    let last_payment_amount = row.amount(LAST_PAYMENT_AMOUNT)?;
+    let date_closed = row.date(DATE_CLOSED)?;
+    let status_text = row.req(STATUS, "status")?;
+    let status =
+        STATUSES.iter().copied().find(|s| s.eq_ignore_ascii_case(status_text)).ok_or_else(
+            || {
+                row.err(
+                    STATUS,
+                    "invalid_status",
+                    format!("{status_text:?} is not one of {}", STATUSES.join(", ")),
+                )
+            },
+        )?;
+    if status == "paid" && current_balance.0.is_sign_positive() && !current_balance.is_zero() {
+        return Err(row.err(
+            CURRENT_BALANCE,
+            "paid_with_balance",
+            format!("status paid with balance {current_balance}"),
+        ));
+    }
+    let validation_notice_date = row.date(VALIDATION_NOTICE_DATE)?;
+    let first_communication_date = row.date(FIRST_COMMUNICATION_DATE)?;
+    let primary =
+        person(row, [SURNAME, FIRST_NAME, MIDDLE_NAME, GENERATION, SSN, DOB], "consumer", true)?
+            .ok_or_else(|| row.err(SURNAME, "missing_field", "consumer is required"))?;
+    let line1 = clean_text(row.req(ADDRESS1, "address line 1")?);
+    let line2 = row.get(ADDRESS2).map(clean_text).unwrap_or_default();
+    let city = clean_text(row.req(CITY, "city")?);
+    let state = crate::normalize::state(row.req(STATE, "state")?)
+        .map_err(|e| row.err(STATE, "invalid_state", e.to_string()))?;
+    let zip = crate::normalize::zip(row.req(ZIP, "ZIP")?)
+        .map_err(|e| row.err(ZIP, "invalid_zip", e.to_string()))?;
+    let phone = row.phone(PHONE)?;
+    let email = row.email(EMAIL)?;
+    let co = person(
+        row,
+        [CO_SURNAME, CO_FIRST_NAME, CO_MIDDLE_NAME, CO_GENERATION, CO_SSN, CO_DOB],
+        "associated consumer",
+        false,
+    )?;
+    let co = match co {
+        None => None,
+        Some(p) => {
+            let e = row.req(CO_ECOA, "ECOA code of the associated consumer")?;
+            let code = ecoa_code(e).ok_or_else(|| {
+                row.err(CO_ECOA, "invalid_ecoa", format!("unknown ECOA code {e:?}"))
+            })?;
+            Some((p, code))
+        }
+    };
+    Ok(Placement {
+        account_number,
+        previous_account_number: row.get(PREVIOUS_ACCOUNT_NUMBER),
+        original_creditor,
+        creditor_class,
+        medical,
+        purchased_from: row.get(PURCHASED_FROM).map(clean_text),
+        placed_date,
+        placed_amount,
+        current_balance,
+        amount_past_due,
+        dofd,
+        last_payment_date,
+        last_payment_amount,
+        date_closed,
+        status,
+        validation_notice_date,
+        first_communication_date,
+        primary,
+        address: [line1, line2, city, state, zip],
+        phone,
+        email,
+        co,
+    })
+}
+
+/// Applies portfolio rows of one client.
+pub struct Handler {
+    client_id: String,
+    account_type: &'static str,
+    source: String,
+    select_account: String,
+}
+
+impl Handler {
+    /// A handler for the client `id`.
+    pub fn new(id: &str, client: &ClientConfig) -> Handler {
+        let cols: Vec<String> =
+            ACCOUNT_FIELDS.iter().map(|f| format!("CAST({f} AS TEXT)")).collect();
+        Handler {
+            client_id: id.to_string(),
+            account_type: client.kind.account_type(),
+            source: format!("client:{id}"),
+            select_account: format!(
+                "SELECT id, consumer_id, {} FROM accounts WHERE client_id = ?1 AND account_number = ?2",
+                cols.join(", ")
+            ),
+        }
+    }
+}
+
+impl RowHandler for Handler {
+    fn apply(
+        &mut self,
+        tx: &Transaction<'_>,
+        row: &Row<'_>,
+        line: u64,
+        ctx: &FileCtx<'_>,
+    ) -> anyhow::Result<Result<Applied, RowError>> {
+        let p = match parse(row) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let cause = format!("portfolio:{}:{line}", ctx.file_name);
+        let o = Origin {
+            source: &self.source,
+            cause: &cause,
+            as_of: ctx.as_of,
+            run_id: ctx.run_id,
+            at: &ctx.at,
+        };
+        let existing: Option<(i64, i64, Vec<Option<String>>)> = tx
+            .prepare_cached(&self.select_account)?
+            .query_row(params![self.client_id, p.account_number], |r| {
+                let mut old = Vec::with_capacity(ACCOUNT_FIELDS.len());
+                for i in 0..ACCOUNT_FIELDS.len() {
+                    old.push(r.get::<_, Option<String>>(i + 2)?);
+                }
+                Ok((r.get(0)?, r.get(1)?, old))
+            })
+            .optional()?;
+        let applied = match existing {
+            None if p.creditor_class.is_none() => {
+                return Ok(Err(row.err(
+                    CREDITOR_CLASS,
+                    "missing_field",
+                    "creditor class is required for a non-medical placement",
+                )));
+            }
+            None => {
+                self.create(tx, &p, &o)?;
+                Applied::Created
+            }
+            Some((account_id, consumer_id, old)) => {
+                let changed = update(tx, account_id, consumer_id, &p, &old, &o)?;
+                if changed { Applied::Updated } else { Applied::Unchanged }
+            }
+        };
+        Ok(Ok(applied))
+    }
+}
+
+impl Handler {
+    fn create(&self, tx: &Connection, p: &Placement<'_>, o: &Origin<'_>) -> anyhow::Result<()> {
+        let (consumer_id, fresh) = find_or_create_consumer(tx, &p.primary, o)?;
+        let past_due = p.amount_past_due.unwrap_or(p.current_balance);
+        tx.prepare_cached(
+            "INSERT INTO accounts (client_id, account_number, previous_account_number,
+                consumer_id, account_type, original_creditor, creditor_class, purchased_from,
+                placed_date, placed_amount, current_balance, amount_past_due, dofd,
+                last_payment_date, last_payment_amount, date_closed, status, medical,
+                validation_notice_date, first_communication_date, created_run, updated_run)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18, ?19, ?20, ?21, ?21)",
+        )?
+        .execute(params![
+            self.client_id,
+            p.account_number,
+            p.previous_account_number,
+            consumer_id,
+            self.account_type,
+            p.original_creditor,
+            p.creditor_class.as_deref().unwrap_or(""),
+            p.purchased_from,
+            p.placed_date,
+            p.placed_amount,
+            p.current_balance,
+            past_due,
+            p.dofd,
+            p.last_payment_date,
+            p.last_payment_amount,
+            p.date_closed,
+            p.status,
+            p.medical.unwrap_or(false),
+            p.validation_notice_date,
+            p.first_communication_date,
+            o.run_id,
+        ])?;
+        let account_id = tx.last_insert_rowid();
+        contacts_of(tx, consumer_id, p, fresh, o)?;
+        if let Some((co, ecoa)) = &p.co {
+            let (co_id, _) = find_or_create_consumer(tx, co, o)?;
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO account_consumers (account_id, consumer_id, ecoa)
+                 VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![account_id, co_id, ecoa])?;
+        }
+        Ok(())
+    }
+}
+
+/// Stores the row's address, phone and e-mail as the consumer's current contact data.
+fn contacts_of(
+    tx: &Connection,
+    consumer_id: i64,
+    p: &Placement<'_>,
+    fresh: bool,
+    o: &Origin<'_>,
+) -> rusqlite::Result<bool> {
+    let a = &p.address;
+    let key = [a[0].as_str(), a[1].as_str(), a[2].as_str(), a[3].as_str(), a[4].as_str()];
+    let mut changed = contacts::observe_current(tx, Table::Addresses, consumer_id, &key, fresh, o)?;
+    if let Some(ph) = &p.phone {
+        changed |=
+            contacts::observe_current(tx, Table::Phones, consumer_id, &[ph.as_str()], fresh, o)?;
+    }
+    if let Some(em) = &p.email {
+        changed |=
+            contacts::observe_current(tx, Table::Emails, consumer_id, &[em.as_str()], fresh, o)?;
+    }
+    Ok(changed)
+}
+
+/// The consumer with the same SSN and surname, else the same name and DOB (no SSN), else a
+/// new one. Returns the id and whether it was created.
+fn find_or_create_consumer(
+    tx: &Connection,
+    p: &Person,
+    o: &Origin<'_>,
+) -> rusqlite::Result<(i64, bool)> {
+    let found: Option<i64> = match (&p.ssn, p.dob) {
+        (Some(ssn), _) => tx
+            .prepare_cached(
+                "SELECT id FROM consumers WHERE ssn = ?1 AND surname = ?2 ORDER BY id LIMIT 1",
+            )?
+            .query_row(params![ssn.expose_digits(), p.surname], |r| r.get(0))
+            .optional()?,
+        (None, Some(dob)) => tx
+            .prepare_cached(
+                "SELECT id FROM consumers WHERE surname = ?1 AND first_name = ?2 AND dob = ?3
+                 AND ssn IS NULL ORDER BY id LIMIT 1",
+            )?
+            .query_row(params![p.surname, p.first_name, dob], |r| r.get(0))
+            .optional()?,
+        (None, None) => None,
+    };
+    if let Some(id) = found {
+        return Ok((id, false));
+    }
+    tx.prepare_cached(
+        "INSERT INTO consumers (surname, first_name, middle_name, generation, ssn, dob,
+                                created_run, updated_run)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    )?
+    .execute(params![
+        p.surname,
+        p.first_name,
+        p.middle_name,
+        p.generation,
+        p.ssn.as_ref().map(|s| s.expose_digits()),
+        p.dob,
+        o.run_id
+    ])?;
+    Ok((tx.last_insert_rowid(), true))
+}
+
+/// Applies a row to an existing account. Returns whether anything changed.
+fn update(
+    tx: &Connection,
+    account_id: i64,
+    consumer_id: i64,
+    p: &Placement<'_>,
+    old: &[Option<String>],
+    o: &Origin<'_>,
+) -> anyhow::Result<bool> {
+    let mut changed = false;
+    let mut new = p.account_values();
+    // "Not given" past-due follows the balance, as on a new placement.
+    if new[8].is_none() {
+        new[8] = new[7].clone();
+    }
+    for (i, field) in ACCOUNT_FIELDS.iter().enumerate() {
+        let Some(v) = &new[i] else { continue };
+        let before = old.get(i).cloned().flatten();
+        if before.as_deref() == Some(v.as_str()) {
+            continue;
+        }
+        tx.prepare_cached(&format!(
+            "UPDATE accounts SET {field} = ?1, updated_run = ?2 WHERE id = ?3"
+        ))?
+        .execute(params![v, o.run_id, account_id])?;
+        account_event(tx, account_id, field, before.as_deref(), Some(v), o)?;
+        changed = true;
+    }
+    changed |= update_consumer(tx, consumer_id, &p.primary, o)?;
+    changed |= contacts_of(tx, consumer_id, p, false, o)?;
+    if let Some((co, ecoa)) = &p.co {
+        let (co_id, _) = find_or_create_consumer(tx, co, o)?;
+        let old_ecoa: Option<String> = tx
+            .prepare_cached(
+                "SELECT ecoa FROM account_consumers WHERE account_id = ?1 AND consumer_id = ?2",
+            )?
+            .query_row(params![account_id, co_id], |r| r.get(0))
+            .optional()?;
+        if old_ecoa.as_deref() != Some(*ecoa) {
+            tx.prepare_cached(
+                "INSERT INTO account_consumers (account_id, consumer_id, ecoa) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(account_id, consumer_id) DO UPDATE SET ecoa = excluded.ecoa",
+            )?
+            .execute(params![account_id, co_id, ecoa])?;
+            let field = format!("associated_consumer:{co_id}.ecoa");
+            account_event(tx, account_id, &field, old_ecoa.as_deref(), Some(ecoa), o)?;
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+/// Writes an account event.
+pub(crate) fn account_event(
+    tx: &Connection,
+    account_id: i64,
+    field: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    o: &Origin<'_>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO account_events (account_id, run_id, at, field, old_value, new_value, cause)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![account_id, o.run_id, o.at, field, old, new, o.cause])?;
+    Ok(())
+}
+
+/// Writes a consumer event (values already masked where they are SSN or DOB).
+pub(crate) fn consumer_event(
+    tx: &Connection,
+    consumer_id: i64,
+    field: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    o: &Origin<'_>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO consumer_events (consumer_id, run_id, at, field, old_value, new_value, cause)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![consumer_id, o.run_id, o.at, field, old, new, o.cause])?;
+    Ok(())
+}
+
+/// Updates the primary consumer's name parts, SSN and DOB where given and different.
+fn update_consumer(
+    tx: &Connection,
+    consumer_id: i64,
+    p: &Person,
+    o: &Origin<'_>,
+) -> rusqlite::Result<bool> {
+    let old: (String, String, Option<String>, Option<String>, Option<String>, Option<String>) = tx
+        .prepare_cached(
+            "SELECT surname, first_name, middle_name, generation, ssn, dob FROM consumers
+             WHERE id = ?1",
+        )?
+        .query_row(params![consumer_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?;
+    let ssn = p.ssn.as_ref().map(|s| s.expose_digits().to_string());
+    let dob = p.dob.map(|d| d.to_string());
+    // (column, old, new, masking)
+    let fields: [(&str, Option<&str>, Option<&str>, Pii); 6] = [
+        ("surname", Some(old.0.as_str()), Some(p.surname.as_str()), Pii::No),
+        ("first_name", Some(old.1.as_str()), Some(p.first_name.as_str()), Pii::No),
+        ("middle_name", old.2.as_deref(), p.middle_name.as_deref(), Pii::No),
+        ("generation", old.3.as_deref(), p.generation, Pii::No),
+        ("ssn", old.4.as_deref(), ssn.as_deref(), Pii::Ssn),
+        ("dob", old.5.as_deref(), dob.as_deref(), Pii::Dob),
+    ];
+    let mut changed = false;
+    for (col, before, after, pii) in fields {
+        let Some(after) = after else { continue };
+        if before == Some(after) {
+            continue;
+        }
+        tx.prepare_cached(&format!(
+            "UPDATE consumers SET {col} = ?1, updated_run = ?2 WHERE id = ?3"
+        ))?
+        .execute(params![after, o.run_id, consumer_id])?;
+        let mask = |v: &str| pii.mask(v);
+        consumer_event(tx, consumer_id, col, before.map(mask).as_deref(), Some(&mask(after)), o)?;
+        changed = true;
+    }
+    Ok(changed)
+}

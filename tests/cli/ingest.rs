@@ -1,0 +1,688 @@
+//! Ingest: portfolios, payments and contact events; rejects with positions; idempotence;
+//! account events; client layouts; the demo nightly batch.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::util::{Workdir, repo, show};
+
+const CONFIG: &str = r#"
+[clients.ACME]
+name = "Acme Health"
+kind = "agency"
+
+[clients.NORTHWIND]
+name = "Northwind Receivables"
+kind = "debt_buyer"
+layout = "northwind.toml"
+"#;
+
+const HEADER: &str = "account_number,original_creditor,creditor_class,medical,placed_date,\
+placed_amount,current_balance,status,surname,first_name,ssn,dob,address1,address2,city,state,\
+zip,phone,email,co_surname,co_first_name,co_ssn,co_ecoa";
+
+/// A valid default-layout row; `f` edits the fields before they are joined.
+fn row(acct: &str, ssn: &str, f: impl FnOnce(&mut Vec<String>)) -> String {
+    let mut v: Vec<String> = [
+        acct,
+        "Acme Health",
+        "",
+        "Y",
+        "2026-03-01",
+        "\"$1,250.00\"",
+        "1250.00",
+        "open",
+        "Smith",
+        "John",
+        ssn,
+        "1980-03-07",
+        "12 Main St",
+        "\"Apt 4, Rear\"",
+        "Springfield",
+        "IL",
+        "62704",
+        "(217) 555-0100",
+        "john@example.com",
+        "",
+        "",
+        "",
+        "",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    f(&mut v);
+    v.join(",")
+}
+
+fn col(name: &str) -> usize {
+    HEADER.split(',').position(|h| h == name).unwrap()
+}
+
+fn setup() -> Workdir {
+    let wd = Workdir::new();
+    wd.write("skiptrace.toml", CONFIG);
+    wd.write(
+        "northwind.toml",
+        std::fs::read(repo("formats/ingest/portfolio-northwind.toml")).unwrap(),
+    );
+    wd
+}
+
+fn count(wd: &Workdir, sql: &str) -> i64 {
+    wd.db().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+fn ingest(wd: &Workdir, args: &[&str]) -> std::process::Output {
+    wd.cmd().arg("ingest").args(args).args(["--as-of", "2026-11-20"]).output().unwrap()
+}
+
+fn read_rejects(p: &Path) -> Vec<csv::StringRecord> {
+    let mut r = csv::Reader::from_path(p).unwrap();
+    r.records().map(|r| r.unwrap()).collect()
+}
+
+#[test]
+fn portfolio_rejects_carry_line_column_and_code_and_valid_rows_are_kept() {
+    let wd = setup();
+    // (edit, expected column, expected code)
+    type Edit = Box<dyn Fn(&mut Vec<String>)>;
+    let cases: Vec<(Edit, &str, &str)> = vec![
+        (
+            Box::new(|v| v[col("current_balance")] = String::new()),
+            "current_balance",
+            "missing_field",
+        ),
+        (
+            Box::new(|v| {
+                v[col("ssn")] = String::new();
+                v[col("dob")] = String::new();
+            }),
+            "ssn",
+            "missing_identifier",
+        ),
+        (Box::new(|v| v[col("placed_date")] = "2026-02-30".into()), "placed_date", "invalid_date"),
+        (
+            Box::new(|v| v[col("current_balance")] = "\"12,3x\"".into()),
+            "current_balance",
+            "invalid_amount",
+        ),
+        (Box::new(|v| v[col("ssn")] = "666-12-3456".into()), "ssn", "invalid_ssn"),
+        (Box::new(|v| v[col("phone")] = "555-1234".into()), "phone", "invalid_phone"),
+        (Box::new(|v| v[col("zip")] = "ABCDE".into()), "zip", "invalid_zip"),
+        (Box::new(|v| v[col("state")] = "XX".into()), "state", "invalid_state"),
+        (Box::new(|v| v[col("email")] = "nope".into()), "email", "invalid_email"),
+        (Box::new(|v| v[col("status")] = "charged_off".into()), "status", "invalid_status"),
+        (Box::new(|v| v[col("medical")] = "maybe".into()), "medical", "invalid_flag"),
+        (
+            Box::new(|v| {
+                v[col("medical")] = "N".into();
+                v[col("creditor_class")] = "42".into();
+            }),
+            "creditor_class",
+            "invalid_creditor_class",
+        ),
+        (
+            Box::new(|v| v[col("creditor_class")] = "01".into()),
+            "creditor_class",
+            "medical_class_mismatch",
+        ),
+        (
+            Box::new(|v| {
+                v[col("co_surname")] = "Doe".into();
+                v[col("co_first_name")] = "Jane".into();
+                v[col("co_ssn")] = "223-45-6789".into();
+                v[col("co_ecoa")] = "4".into();
+            }),
+            "co_ecoa",
+            "invalid_ecoa",
+        ),
+        (Box::new(|v| v[col("status")] = "paid".into()), "current_balance", "paid_with_balance"),
+        (
+            Box::new(|v| {
+                v[col("medical")] = "N".into();
+                v[col("creditor_class")] = String::new();
+            }),
+            "creditor_class",
+            "missing_field",
+        ),
+        (Box::new(|v| v.truncate(5)), "", "wrong_field_count"),
+    ];
+    let mut text = format!("{HEADER}\n");
+    text.push_str(&row("GOOD-1", "123-45-6701", |_| {}));
+    text.push('\n');
+    for (i, (edit, _, _)) in cases.iter().enumerate() {
+        text.push_str(&row(&format!("BAD-{i}"), &format!("123-45-{:04}", 7000 + i), edit));
+        text.push('\n');
+    }
+    let mut bytes = text.into_bytes();
+    // invalid_encoding: a Latin-1 byte in the surname of the last row.
+    bytes.extend_from_slice(
+        row("BAD-ENC", "123-45-6799", |v| v[col("surname")] = "MUELLERX".into()).as_bytes(),
+    );
+    let pos = bytes.windows(8).position(|w| w == b"MUELLERX").unwrap();
+    bytes.splice(pos..pos + 8, b"M\xdcLLER".iter().copied());
+    bytes.push(b'\n');
+    bytes.extend_from_slice(row("GOOD-2", "123-45-6702", |_| {}).as_bytes());
+    bytes.push(b'\n');
+    let input = wd.write("in/portfolio.csv", &bytes);
+
+    let o = ingest(&wd, &["portfolio", "in/portfolio.csv", "--client", "ACME"]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let total = cases.len() + 3;
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("{total} rows read = 2 accepted"))
+            && out.contains(&format!("+ {} rejected", cases.len() + 1)),
+        "{out}"
+    );
+    let rejects = read_rejects(&wd.join("in/portfolio.rejects.csv"));
+    assert_eq!(rejects.len(), cases.len() + 1);
+    let hdr = HEADER.split(',').count();
+    for (i, (_, column, code)) in cases.iter().enumerate() {
+        let r = &rejects[i];
+        assert_eq!(&r[0], format!("BAD-{i}"), "{r:?}");
+        // line: header is line 1, GOOD-1 line 2, BAD-0 line 3.
+        assert_eq!(&r[hdr], (i + 3).to_string(), "{r:?}");
+        assert_eq!(&r[hdr + 1], *column, "{r:?}");
+        assert_eq!(&r[hdr + 2], *code, "{r:?}");
+        assert!(!r[hdr + 3].is_empty());
+    }
+    let enc = rejects.last().unwrap();
+    assert_eq!((&enc[hdr + 1], &enc[hdr + 2]), ("surname", "invalid_encoding"));
+    assert_eq!(&enc[hdr], (cases.len() + 3).to_string());
+    // Valid rows are stored; counts are recorded and add up.
+    assert_eq!(count(&wd, "SELECT count(*) FROM accounts"), 2);
+    let (read, acc, rej): (i64, i64, i64) = wd
+        .db()
+        .query_row("SELECT rows_read, accepted, rejected FROM input_files", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!((read, acc, rej), (total as i64, 2, cases.len() as i64 + 1));
+    assert_eq!(count(&wd, "SELECT count(*) FROM runs WHERE status = 'rejects'"), 1);
+    assert_eq!(count(&wd, "SELECT count(*) FROM audit_log WHERE action = 'ingest.file'"), 1);
+    // Database and rejects file are owner-only.
+    for p in [wd.join("var/skiptrace.db"), input.with_file_name("portfolio.rejects.csv")] {
+        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600, "{p:?}");
+    }
+}
+
+#[test]
+fn no_ssn_or_dob_in_clear_in_output_rejects_or_events() {
+    let wd = setup();
+    let ssns = ["123-45-6701", "123456702", "666-45-6703", "123-45-6704"];
+    let mut text = format!("{HEADER}\n");
+    text.push_str(&row("A-1", ssns[0], |_| {}));
+    text.push('\n');
+    // Rejected for the phone: the row's SSN and DOB must be masked in the rejects file.
+    text.push_str(&row("A-2", ssns[1], |v| v[col("phone")] = "12".into()));
+    text.push('\n');
+    text.push_str(&row("A-3", ssns[2], |v| v[col("dob")] = "1980-13-07".into()));
+    text.push('\n');
+    // Too many fields (an unquoted comma): values shift out of their columns.
+    text.push_str(&row("A-4", "123-45-6704", |v| v[col("placed_amount")] = "1,250".into()));
+    text.push('\n');
+    wd.write("p1.csv", &text);
+    let o1 = ingest(&wd, &["portfolio", "p1.csv", "--client", "ACME"]);
+    assert_eq!(o1.status.code(), Some(1), "{}", show(&o1));
+    // An update changes the SSN and DOB: the consumer events must be masked.
+    let upd = format!(
+        "{HEADER}\n{}\n",
+        row("A-1", "123-45-6799", |v| v[col("dob")] = "1981-04-08".into())
+    );
+    wd.write("p2.csv", &upd);
+    let o2 = ingest(&wd, &["portfolio", "p2.csv", "--client", "ACME"]);
+    assert_eq!(o2.status.code(), Some(0), "{}", show(&o2));
+    let rejects = std::fs::read_to_string(wd.join("p1.rejects.csv")).unwrap();
+    assert!(rejects.contains("***-**-6702") && rejects.contains("1980-**-**"), "{rejects}");
+    assert!(rejects.contains("***-**-6704") && rejects.contains("wrong_field_count"), "{rejects}");
+    let events: String = wd
+        .db()
+        .query_row(
+            "SELECT group_concat(coalesce(old_value, '') || ' ' || coalesce(new_value, ''), ' ')
+             FROM consumer_events",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(events.contains("***-**-6799") && events.contains("1981-**-**"), "{events}");
+    let audit: String = wd
+        .db()
+        .query_row("SELECT group_concat(detail, ' ') FROM audit_log", [], |r| r.get(0))
+        .unwrap();
+    let everything = format!("{}{}{}{}{rejects}{events}{audit}", show(&o1), show(&o2), "", "");
+    for s in ssns.iter().chain(["123-45-6799"].iter()) {
+        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+        assert!(!everything.contains(&digits) && !everything.contains(s), "{s} leaked");
+    }
+    for dob in ["1980-03-07", "1981-04-08", "1980-13-07"] {
+        assert!(!everything.contains(dob), "{dob} leaked");
+    }
+}
+
+#[test]
+fn reingesting_the_same_file_changes_nothing() {
+    let wd = setup();
+    let text = format!(
+        "{HEADER}\n{}\n{}\n",
+        row("A-1", "123-45-6701", |_| {}),
+        row("A-2", "", |v| v[col("zip")] = "x".into())
+    );
+    wd.write("p.csv", &text);
+    let o = ingest(&wd, &["portfolio", "p.csv", "--client", "ACME"]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let snapshot = |wd: &Workdir| {
+        [
+            "accounts",
+            "consumers",
+            "addresses",
+            "phones",
+            "emails",
+            "account_events",
+            "consumer_events",
+            "input_files",
+        ]
+        .map(|t| count(wd, &format!("SELECT count(*) FROM {t}")))
+    };
+    let before = snapshot(&wd);
+    let rejects_before = std::fs::read(wd.join("p.rejects.csv")).unwrap();
+    let o = ingest(&wd, &["portfolio", "p.csv", "--client", "ACME"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("already ingested") && out.contains("nothing changed"), "{out}");
+    assert_eq!(snapshot(&wd), before);
+    assert_eq!(std::fs::read(wd.join("p.rejects.csv")).unwrap(), rejects_before);
+    assert_eq!(count(&wd, "SELECT count(*) FROM audit_log WHERE action = 'ingest.skip'"), 1);
+}
+
+#[test]
+fn an_update_writes_one_event_per_changed_field_and_keeps_contact_history() {
+    let wd = setup();
+    wd.write("p1.csv", format!("{HEADER}\n{}\n", row("A-1", "123-45-6701", |_| {})));
+    assert_eq!(ingest(&wd, &["portfolio", "p1.csv", "--client", "ACME"]).status.code(), Some(0));
+    let p2 = row("A-1", "123-45-6701", |v| {
+        v[col("current_balance")] = "1000.50".into();
+        v[col("address1")] = "99 New Rd".into();
+        v[col("address2")] = String::new();
+    });
+    wd.write("p2.csv", format!("{HEADER}\n{p2}\n"));
+    let o = ingest(&wd, &["portfolio", "p2.csv", "--client", "ACME"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("1 updated"), "{}", show(&o));
+    let db = wd.db();
+    let mut st = db
+        .prepare("SELECT field, old_value, new_value, cause FROM account_events ORDER BY field")
+        .unwrap();
+    let ev: Vec<(String, String, String, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        ev,
+        vec![
+            ("amount_past_due".into(), "1250".into(), "1000.5".into(), "portfolio:p2.csv:2".into()),
+            ("current_balance".into(), "1250".into(), "1000.5".into(), "portfolio:p2.csv:2".into()),
+        ]
+    );
+    let addrs: Vec<(String, String)> = db
+        .prepare("SELECT line1, status FROM addresses ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        addrs,
+        vec![("12 MAIN ST".into(), "previous".into()), ("99 NEW RD".into(), "current".into())]
+    );
+    // The same values again (a different file): accepted, nothing changes.
+    wd.write("p3.csv", format!("{HEADER}\n{p2}\n\n"));
+    let o = ingest(&wd, &["portfolio", "p3.csv", "--client", "ACME"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("1 unchanged"), "{}", show(&o));
+    assert_eq!(count(&wd, "SELECT count(*) FROM account_events"), 2);
+}
+
+#[test]
+fn client_layout_reads_us_dates_dollar_amounts_bom_crlf_and_quoted_fields() {
+    let wd = setup();
+    let header = "Acct No,Orig Creditor,Cred Class,Medical?,Seller,Purchase Date,Face Value,\
+Balance,Acct Status,Last Name,First Name,SSN,Birth Date,Street,Unit,City,ST,Zip Code,Home Phone";
+    let r1 = "NW-1,\"Example Card Services, Inc.\",01,NO,First Example Bank,03/07/2026,\
+\"$12,345.67\",\"$1,000.00\",ACTIVE,O'Brien,Mary,223-45-6789,07/04/1975,\"1 Elm St\",\"Unit 2, Rear\",Salem,OR,97301,503-555-0101";
+    let r2 = "NW-2,Sample Wireless,07,NO,First Example Bank,3/7/2026,$80.00,$0.00,PIF,Lee,Ann,,\
+12/31/1990,2 Oak St,,Salem,or,97301-1234,";
+    let mut bytes = b"\xef\xbb\xbf".to_vec();
+    bytes.extend_from_slice(format!("{header}\r\n{r1}\r\n{r2}\r\n").as_bytes());
+    wd.write("nw.csv", &bytes);
+    let o = ingest(&wd, &["portfolio", "nw.csv", "--client", "NORTHWIND"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let db = wd.db();
+    let got: Vec<(String, String, String, String, String, String, String)> = db
+        .prepare(
+            "SELECT account_number, original_creditor, placed_date, placed_amount,
+                    current_balance, status, account_type FROM accounts ORDER BY account_number",
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        got[0],
+        (
+            "NW-1".into(),
+            "EXAMPLE CARD SERVICES, INC.".into(),
+            "2026-03-07".into(),
+            "12345.67".into(),
+            "1000".into(),
+            "open".into(),
+            "0C".into()
+        )
+    );
+    assert_eq!(got[1].2, "2026-03-07");
+    assert_eq!((got[1].4.as_str(), got[1].5.as_str()), ("0", "paid"));
+    let (line2, zip, dob): (String, String, String) = db
+        .query_row(
+            "SELECT a.line2, a.zip, c.dob FROM addresses a JOIN consumers c ON c.id = a.consumer_id
+             WHERE c.surname = 'LEE'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((line2.as_str(), zip.as_str(), dob.as_str()), ("", "973011234", "1990-12-31"));
+    let unit: String = db
+        .query_row("SELECT line2 FROM addresses WHERE line1 = '1 ELM ST'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(unit, "UNIT 2, REAR");
+}
+
+#[test]
+fn missing_required_column_is_a_clear_fatal_error_and_stores_nothing() {
+    let wd = setup();
+    wd.write("p.csv", "account_number,surname\nA-1,Smith\n");
+    let o = ingest(&wd, &["portfolio", "p.csv", "--client", "ACME"]);
+    assert_eq!(o.status.code(), Some(6), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("header lacks required column"),
+        "{}",
+        show(&o)
+    );
+    assert_eq!(count(&wd, "SELECT count(*) FROM input_files"), 0);
+    assert_eq!(count(&wd, "SELECT count(*) FROM runs WHERE status = 'failed'"), 1);
+}
+
+#[test]
+fn a_failed_file_leaves_nothing_half_applied_and_a_rerun_completes_it() {
+    let wd = setup();
+    let text = format!(
+        "{HEADER}\n{}\n{}\n",
+        row("A-1", "123-45-6701", |_| {}),
+        row("A-2", "123-45-6702", |v| v[col("zip")] = "x".into())
+    );
+    wd.write("p.csv", &text);
+    // The rejects file cannot be published (a directory is in the way): the run fails after
+    // every row was applied inside the transaction, which must roll back.
+    std::fs::create_dir_all(wd.join("p.rejects.csv/blocker")).unwrap();
+    let o = ingest(&wd, &["portfolio", "p.csv", "--client", "ACME"]);
+    assert_eq!(o.status.code(), Some(6), "{}", show(&o));
+    assert_eq!(count(&wd, "SELECT count(*) FROM accounts"), 0);
+    assert_eq!(count(&wd, "SELECT count(*) FROM input_files"), 0);
+    std::fs::remove_dir_all(wd.join("p.rejects.csv")).unwrap();
+    let o = ingest(&wd, &["portfolio", "p.csv", "--client", "ACME"]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert_eq!(count(&wd, "SELECT count(*) FROM accounts"), 1);
+}
+
+#[test]
+fn payments_update_balance_last_payment_and_pay_off() {
+    let wd = setup();
+    wd.write(
+        "p.csv",
+        format!(
+            "{HEADER}\n{}\n{}\n",
+            row("A-1", "123-45-6701", |_| {}),
+            row("A-2", "123-45-6702", |_| {})
+        ),
+    );
+    assert_eq!(ingest(&wd, &["portfolio", "p.csv", "--client", "ACME"]).status.code(), Some(0));
+    wd.write(
+        "pay.csv",
+        "client_id,account_number,posted_date,amount,kind,reference\n\
+         ACME,A-1,2026-11-02,250.00,payment,R1\n\
+         ACME,A-1,2026-11-05,\"$1,000.00\",payment,R2\n\
+         ACME,A-1,2026-11-05,\"$1,000.00\",payment,R2\n\
+         ACME,A-2,2026-11-06,100,payment,R3\n\
+         ACME,A-2,2026-11-07,100,reversal,R4\n\
+         ACME,A-2,2026-11-08,-50.50,adjustment,R5\n\
+         ACME,A-9,2026-11-08,5,payment,R6\n",
+    );
+    let o = ingest(&wd, &["payments", "pay.csv"]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("7 rows read = 6 accepted (5 new, 0 updated, 1 unchanged) + 1 rejected"),
+        "{out}"
+    );
+    let acct = |n: &str| -> (String, String, Option<String>, Option<String>, Option<String>) {
+        wd.db()
+            .query_row(
+                "SELECT current_balance, status, last_payment_date, last_payment_amount, date_closed
+                 FROM accounts WHERE account_number = ?1",
+                [n],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap()
+    };
+    assert_eq!(
+        acct("A-1"),
+        (
+            "0".into(),
+            "paid".into(),
+            Some("2026-11-05".into()),
+            Some("1000".into()),
+            Some("2026-11-05".into())
+        )
+    );
+    assert_eq!(acct("A-2").0, "1199.5");
+    assert_eq!(acct("A-2").1, "open");
+    assert_eq!(count(&wd, "SELECT count(*) FROM payments"), 5);
+    assert_eq!(
+        count(
+            &wd,
+            "SELECT count(*) FROM account_events WHERE field = 'status' AND new_value = 'paid' AND cause = 'payment:pay.csv:3'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn contact_events_mark_bad_contacts_and_set_dates_and_flags() {
+    let wd = setup();
+    wd.write(
+        "p.csv",
+        format!(
+            "{HEADER}\n{}\n{}\n",
+            row("A-1", "123-45-6701", |_| {}),
+            row("A-2", "123-45-6702", |v| v[col("surname")] = "Jones".into())
+        ),
+    );
+    assert_eq!(ingest(&wd, &["portfolio", "p.csv", "--client", "ACME"]).status.code(), Some(0));
+    wd.write(
+        "ev.csv",
+        "client_id,account_number,event_date,kind,detail\n\
+         ACME,A-1,2026-11-01,validation_notice,initial\n\
+         ACME,A-1,2026-11-03,conversation,inbound\n\
+         ACME,A-1,2026-11-04,conversation,second call\n\
+         ACME,A-1,2026-11-05,returned_mail,\n\
+         ACME,A-1,2026-11-06,disconnected_phone,(217) 555-0100\n\
+         ACME,A-1,2026-11-06,email_bounce,john@example.com\n\
+         ACME,A-2,2026-11-07,recall,\n\
+         ACME,A-2,2026-11-08,deceased,\n\
+         ACME,A-1,2026-11-09,bankruptcy,Chapter 13\n",
+    );
+    let o = ingest(&wd, &["contact-events", "ev.csv"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let (vnd, fcd, und): (String, String, String) = wd
+        .db()
+        .query_row(
+            "SELECT validation_notice_date, first_communication_date, undeliverable_date
+             FROM accounts WHERE account_number = 'A-1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (vnd.as_str(), fcd.as_str(), und.as_str()),
+        ("2026-11-01", "2026-11-03", "2026-11-05")
+    );
+    assert_eq!(count(&wd, "SELECT count(*) FROM addresses WHERE status = 'bad'"), 1);
+    assert_eq!(
+        count(&wd, "SELECT count(*) FROM phones WHERE status = 'bad' AND number = '2175550100'"),
+        1
+    );
+    assert_eq!(count(&wd, "SELECT count(*) FROM emails WHERE status = 'bad'"), 1);
+    let status: String = wd
+        .db()
+        .query_row("SELECT status FROM accounts WHERE account_number = 'A-2'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(status, "recalled");
+    assert_eq!(
+        count(
+            &wd,
+            "SELECT count(*) FROM consumers WHERE surname = 'JONES' AND deceased_date = '2026-11-08'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &wd,
+            "SELECT count(*) FROM consumers WHERE surname = 'SMITH' AND bankruptcy_chapter = '13' AND bankruptcy_status = 'petition'"
+        ),
+        1
+    );
+    assert_eq!(count(&wd, "SELECT count(*) FROM contact_events"), 9);
+}
+
+/// Copies the demo (its config, data and the client layout it names) into `wd`, keeping
+/// the relative layout of the repository.
+fn copy_demo(wd: &Workdir) {
+    for e in std::fs::read_dir(repo("fixtures/demo")).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".rejects.csv") {
+            continue;
+        }
+        wd.write(&format!("fixtures/demo/{name}"), std::fs::read(&p).unwrap());
+    }
+    wd.write(
+        "formats/ingest/portfolio-northwind.toml",
+        std::fs::read(repo("formats/ingest/portfolio-northwind.toml")).unwrap(),
+    );
+}
+
+#[test]
+fn demo_batch_runs_end_to_end_and_is_idempotent() {
+    let wd = Workdir::new();
+    copy_demo(&wd);
+    let run = |wd: &Workdir| {
+        wd.cmd()
+            .args(["--config", "fixtures/demo/skiptrace.toml", "run", "--as-of", "2026-11-20"])
+            .output()
+            .unwrap()
+    };
+    let o = run(&wd);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let last = out.lines().last().unwrap();
+    assert!(last.starts_with("batch 2026-11-20: 8 file(s)"), "{out}");
+    // Every file's counts add up, and so does the total.
+    let db = wd.db();
+    let bad: i64 = db
+        .query_row(
+            "SELECT count(*) FROM input_files WHERE rows_read != accepted + rejected",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(bad, 0);
+    let (read, acc, rej): (i64, i64, i64) = db
+        .query_row(
+            "SELECT sum(rows_read), sum(accepted), sum(rejected) FROM input_files",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert!(
+        last.contains(&format!("{read} rows read = {acc} accepted + {rej} rejected")),
+        "{last}"
+    );
+    assert!(rej > 0);
+    let accounts: i64 = db.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0)).unwrap();
+    assert!((480..=560).contains(&accounts), "{accounts}");
+    for (sql, what) in [
+        ("SELECT count(DISTINCT client_id) FROM accounts", "clients"),
+        ("SELECT count(*) FROM accounts WHERE medical = 1", "medical"),
+        ("SELECT count(*) FROM accounts WHERE status = 'paid'", "paid"),
+        ("SELECT count(*) FROM accounts WHERE status = 'settled'", "settled"),
+        ("SELECT count(*) FROM accounts WHERE status = 'recalled'", "recalled"),
+        ("SELECT count(*) FROM account_consumers", "associated consumers"),
+        ("SELECT count(*) FROM consumers WHERE deceased_date IS NOT NULL", "deceased"),
+        ("SELECT count(*) FROM consumers WHERE bankruptcy_chapter IS NOT NULL", "bankruptcy"),
+        ("SELECT count(*) FROM addresses WHERE status = 'bad'", "returned mail"),
+        ("SELECT count(*) FROM account_events", "events"),
+    ] {
+        let n: i64 = db.query_row(sql, [], |r| r.get(0)).unwrap();
+        assert!(n > 0, "demo has no {what}");
+    }
+    let rej_codes =
+        std::fs::read_to_string(wd.join("fixtures/demo/bad-portfolio.rejects.csv")).unwrap();
+    for (code, _) in skiptrace::ingest::row::ERROR_CODES {
+        let in_any = rej_codes.contains(code)
+            || std::fs::read_to_string(wd.join("fixtures/demo/bad-payments.rejects.csv"))
+                .unwrap()
+                .contains(code)
+            || std::fs::read_to_string(wd.join("fixtures/demo/bad-contact-events.rejects.csv"))
+                .unwrap()
+                .contains(code);
+        assert!(in_any, "the demo's bad rows do not show {code}");
+    }
+    // The second run finds every file already ingested.
+    let o = run(&wd);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("8 file(s) (8 already ingested)"),
+        "{}",
+        show(&o)
+    );
+}
+
+#[test]
+fn the_documented_sample_files_ingest_without_rejects() {
+    let wd = Workdir::new();
+    wd.write("skiptrace.toml", "[clients.RIVERBEND]\nname = \"Riverbend\"\nkind = \"agency\"\n");
+    for (kind, file, rows) in [
+        ("portfolio", "portfolio-default.sample.csv", 2),
+        ("payments", "payments-default.sample.csv", 3),
+        ("contact-events", "contact-events-default.sample.csv", 5),
+    ] {
+        wd.write(file, std::fs::read(repo(&format!("formats/ingest/{file}"))).unwrap());
+        let o = ingest(&wd, &[kind, file]);
+        assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains(&format!("{rows} rows read = {rows} accepted")), "{out}");
+    }
+    assert_eq!(count(&wd, "SELECT count(*) FROM account_consumers WHERE ecoa = '2'"), 1);
+    let balance: String = wd
+        .db()
+        .query_row(
+            "SELECT current_balance FROM accounts WHERE account_number = 'A-10001'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(balance, "1235");
+}
