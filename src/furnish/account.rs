@@ -2,7 +2,7 @@
 //!
 //! One SQL query (ordered by client and account number, so a cycle's file is always in the
 //! same order) joins each account with its primary consumer, the consumer's current address and
-//! phone, its associated consumers (J1/J2) and the last snapshot furnished to the same bureau;
+//! phone (the most recently recorded row in state `current`), its associated consumers (J1/J2) and the last snapshot furnished to the same bureau;
 //! dispute state is loaded once per cycle into a map (disputes are few). Values the database
 //! stores as text are parsed here; a value that does not parse is recorded on the account as a
 //! data error rather than failing the cycle.
@@ -193,8 +193,7 @@ SELECT a.id, a.client_id, COALESCE(cl.kind, ''), a.account_number, a.ecoa, a.acc
        c.surname, c.first_name, c.middle_name, c.generation, c.ssn, c.dob, c.deceased_date,
        c.bankruptcy_chapter, c.bankruptcy_status,
        ad.line1, ad.line2, ad.city, ad.state, ad.zip,
-       (SELECT p.number FROM phones p WHERE p.consumer_id = c.id AND p.status = 'current'
-         ORDER BY p.last_seen DESC, p.id DESC LIMIT 1),
+       ph.number,
        CASE WHEN EXISTS (SELECT 1 FROM account_consumers x WHERE x.account_id = a.id) THEN
        (SELECT json_group_array(json(j)) FROM (
           SELECT json_object('ecoa', ac.ecoa, 'surname', o.surname, 'first_name', o.first_name,
@@ -204,14 +203,13 @@ SELECT a.id, a.client_id, COALESCE(cl.kind, ''), a.account_number, a.ecoa, a.acc
                  'bankruptcy_status', o.bankruptcy_status,
                  'line1', oa.line1, 'line2', oa.line2, 'city', oa.city, 'state', oa.state,
                  'zip', oa.zip,
-                 'phone', (SELECT p.number FROM phones p WHERE p.consumer_id = o.id
-                           AND p.status = 'current' ORDER BY p.last_seen DESC, p.id DESC LIMIT 1)
+                 'phone', (SELECT p.number FROM phones p WHERE p.id = (SELECT max(q.id)
+                           FROM phones q WHERE q.consumer_id = o.id AND q.status = 'current'))
                  ) AS j
           FROM account_consumers ac
           JOIN consumers o ON o.id = ac.consumer_id
-          LEFT JOIN addresses oa ON oa.id = (SELECT id FROM addresses
-                 WHERE consumer_id = o.id AND status = 'current'
-                 ORDER BY last_seen DESC, id DESC LIMIT 1)
+          LEFT JOIN addresses oa ON oa.id = (SELECT max(id) FROM addresses
+                 WHERE consumer_id = o.id AND status = 'current')
           WHERE ac.account_id = a.id
           ORDER BY ac.consumer_id))
        END,
@@ -224,8 +222,10 @@ SELECT a.id, a.client_id, COALESCE(cl.kind, ''), a.account_number, a.ecoa, a.acc
 FROM accounts a
 JOIN consumers c ON c.id = a.consumer_id
 LEFT JOIN clients cl ON cl.id = a.client_id
-LEFT JOIN addresses ad ON ad.id = (SELECT id FROM addresses
-       WHERE consumer_id = c.id AND status = 'current' ORDER BY last_seen DESC, id DESC LIMIT 1)
+LEFT JOIN addresses ad ON ad.id = (SELECT max(id) FROM addresses
+       WHERE consumer_id = c.id AND status = 'current')
+LEFT JOIN phones ph ON ph.id = (SELECT max(id) FROM phones
+       WHERE consumer_id = c.id AND status = 'current')
 LEFT JOIN furnish_snapshots s ON s.id = (SELECT id FROM furnish_snapshots
        WHERE account_id = a.id AND bureau = ?1 AND cycle_date < ?2
        ORDER BY cycle_date DESC LIMIT 1)
@@ -274,7 +274,14 @@ pub fn for_each_account<F>(
 where
     F: FnMut(Account) -> anyhow::Result<()>,
 {
-    let mut stmt = conn.prepare(ACCOUNT_SQL)?;
+    // Before the first cycle for this bureau there is nothing to look up in the snapshots.
+    let any_prior: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM furnish_snapshots WHERE bureau = ?1 AND cycle_date < ?2)",
+        params![label, as_of.to_string()],
+        |r| r.get(0),
+    )?;
+    let sql = if any_prior { ACCOUNT_SQL.to_string() } else { without_snapshots(ACCOUNT_SQL) };
+    let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params![label, as_of.to_string()])?;
     while let Some(r) = rows.next()? {
         let mut acc = from_row(r)?;
@@ -284,17 +291,45 @@ where
     Ok(())
 }
 
+/// The account query with the snapshot columns replaced by NULLs and the snapshot join
+/// removed (same column positions).
+fn without_snapshots(sql: &str) -> String {
+    let cols_from = sql.find("       s.cycle_date,").unwrap_or(sql.len());
+    let cols_to = sql.find("FROM accounts a").unwrap_or(sql.len());
+    let join_from = sql.find("LEFT JOIN furnish_snapshots s").unwrap_or(sql.len());
+    let join_to = sql.find("ORDER BY a.client_id").unwrap_or(sql.len());
+    match (sql.get(..cols_from), sql.get(cols_to..join_from), sql.get(join_to..)) {
+        (Some(head), Some(middle), Some(tail)) => format!(
+            "{head}       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ?1 IS NULL AND ?2 IS NULL\n{middle}{tail}"
+        ),
+        _ => sql.to_string(),
+    }
+}
+
+/// The column as text without copying (`None` for NULL or blank).
+fn str_ref<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    let v = r.get_ref(i)?;
+    let s = match v {
+        rusqlite::types::ValueRef::Null => None,
+        rusqlite::types::ValueRef::Text(t) => Some(std::str::from_utf8(t).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })?),
+        _ => return Err(rusqlite::Error::InvalidColumnType(i, String::new(), v.data_type())),
+    };
+    Ok(s.filter(|s| !s.trim().is_empty()))
+}
+
 fn text(r: &Row<'_>, i: usize) -> rusqlite::Result<String> {
-    Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
+    Ok(str_ref(r, i)?.unwrap_or_default().to_string())
 }
 
 fn opt_text(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
-    Ok(r.get::<_, Option<String>>(i)?.filter(|s| !s.trim().is_empty()))
+    Ok(str_ref(r, i)?.map(str::to_string))
 }
 
-fn date(raw: Option<String>, column: &'static str, bad: &mut Vec<BadValue>) -> Option<Date> {
+fn date(raw: Option<&str>, column: &'static str, bad: &mut Vec<BadValue>) -> Option<Date> {
     let raw = raw?;
-    match DateFormat::Iso.parse(&raw) {
+    match DateFormat::Iso.parse(raw) {
         Ok(d) => Some(d),
         Err(_) => {
             bad.push(BadValue { column, code: "invalid_date" });
@@ -303,7 +338,7 @@ fn date(raw: Option<String>, column: &'static str, bad: &mut Vec<BadValue>) -> O
     }
 }
 
-fn money(raw: Option<String>, column: &'static str, bad: &mut Vec<BadValue>) -> Option<Money> {
+fn money(raw: Option<&str>, column: &'static str, bad: &mut Vec<BadValue>) -> Option<Money> {
     let raw = raw?;
     match Decimal::from_str_exact(raw.trim()) {
         Ok(d) => Some(Money(d)),
@@ -328,19 +363,19 @@ fn from_row(r: &Row<'_>) -> anyhow::Result<Account> {
         purchased_from: opt_text(r, 8)?,
         ..Account::default()
     };
-    acc.placed_date = date(opt_text(r, 9)?, "placed_date", &mut bad);
-    acc.placed_amount = money(opt_text(r, 10)?, "placed_amount", &mut bad);
-    acc.current_balance = money(opt_text(r, 11)?, "current_balance", &mut bad);
-    acc.amount_past_due = money(opt_text(r, 12)?, "amount_past_due", &mut bad);
-    acc.dofd = date(opt_text(r, 13)?, "dofd", &mut bad);
-    acc.last_payment_date = date(opt_text(r, 14)?, "last_payment_date", &mut bad);
-    acc.last_payment_amount = money(opt_text(r, 15)?, "last_payment_amount", &mut bad);
-    acc.date_closed = date(opt_text(r, 16)?, "date_closed", &mut bad);
+    acc.placed_date = date(str_ref(r, 9)?, "placed_date", &mut bad);
+    acc.placed_amount = money(str_ref(r, 10)?, "placed_amount", &mut bad);
+    acc.current_balance = money(str_ref(r, 11)?, "current_balance", &mut bad);
+    acc.amount_past_due = money(str_ref(r, 12)?, "amount_past_due", &mut bad);
+    acc.dofd = date(str_ref(r, 13)?, "dofd", &mut bad);
+    acc.last_payment_date = date(str_ref(r, 14)?, "last_payment_date", &mut bad);
+    acc.last_payment_amount = money(str_ref(r, 15)?, "last_payment_amount", &mut bad);
+    acc.date_closed = date(str_ref(r, 16)?, "date_closed", &mut bad);
     acc.status = text(r, 17)?;
     acc.medical = r.get::<_, i64>(18)? != 0;
-    acc.validation_notice_date = date(opt_text(r, 19)?, "validation_notice_date", &mut bad);
-    acc.first_communication_date = date(opt_text(r, 20)?, "first_communication_date", &mut bad);
-    acc.undeliverable_date = date(opt_text(r, 21)?, "undeliverable_date", &mut bad);
+    acc.validation_notice_date = date(str_ref(r, 19)?, "validation_notice_date", &mut bad);
+    acc.first_communication_date = date(str_ref(r, 20)?, "first_communication_date", &mut bad);
+    acc.undeliverable_date = date(str_ref(r, 21)?, "undeliverable_date", &mut bad);
     acc.fraud_confirmed = r.get::<_, i64>(22)? != 0;
     acc.furnish = r.get::<_, i64>(23)? != 0;
     let mut consumer = Person {
@@ -348,11 +383,11 @@ fn from_row(r: &Row<'_>) -> anyhow::Result<Account> {
         first_name: text(r, 25)?,
         middle_name: text(r, 26)?,
         generation: text(r, 27)?,
-        ssn: opt_text(r, 28)?.and_then(|s| Ssn::parse(&s).ok()),
+        ssn: str_ref(r, 28)?.and_then(|s| Ssn::parse(s).ok()),
         ..Person::default()
     };
-    consumer.dob = date(opt_text(r, 29)?, "dob", &mut bad).map(Dob::new);
-    consumer.deceased_date = date(opt_text(r, 30)?, "deceased_date", &mut bad);
+    consumer.dob = date(str_ref(r, 29)?, "dob", &mut bad).map(Dob::new);
+    consumer.deceased_date = date(str_ref(r, 30)?, "deceased_date", &mut bad);
     consumer.bankruptcy_chapter = opt_text(r, 31)?;
     consumer.bankruptcy_status = opt_text(r, 32)?;
     if let Some(line1) = opt_text(r, 33)? {
@@ -366,12 +401,12 @@ fn from_row(r: &Row<'_>) -> anyhow::Result<Account> {
     }
     consumer.phone = opt_text(r, 38)?;
     acc.consumer = consumer;
-    if let Some(json) = opt_text(r, 39)? {
-        acc.associates = parse_associates(&json, &mut bad)?;
+    if let Some(json) = str_ref(r, 39)? {
+        acc.associates = parse_associates(json, &mut bad)?;
     }
     if let Some(status) = opt_text(r, 41)? {
         acc.prior = Some(Prior {
-            cycle_date: date(opt_text(r, 40)?, "snapshot.cycle_date", &mut bad),
+            cycle_date: date(str_ref(r, 40)?, "snapshot.cycle_date", &mut bad),
             status,
             account_number: text(r, 42)?,
             identification_number: opt_text(r, 43)?,
@@ -426,8 +461,12 @@ fn parse_associates(json: &str, bad: &mut Vec<BadValue>) -> anyhow::Result<Vec<A
                     middle_name: a.middle_name.unwrap_or_default(),
                     generation: a.generation.unwrap_or_default(),
                     ssn: nonblank(a.ssn).and_then(|s| Ssn::parse(&s).ok()),
-                    dob: date(nonblank(a.dob), "associate.dob", bad).map(Dob::new),
-                    deceased_date: date(nonblank(a.deceased_date), "associate.deceased_date", bad),
+                    dob: date(nonblank(a.dob).as_deref(), "associate.dob", bad).map(Dob::new),
+                    deceased_date: date(
+                        nonblank(a.deceased_date).as_deref(),
+                        "associate.deceased_date",
+                        bad,
+                    ),
                     bankruptcy_chapter: nonblank(a.bankruptcy_chapter),
                     bankruptcy_status: nonblank(a.bankruptcy_status),
                     address,

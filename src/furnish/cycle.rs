@@ -16,7 +16,8 @@ use anyhow::Context;
 use jiff::civil::Date;
 use rusqlite::{OptionalExtension, params};
 
-use super::account::{DisputeState, for_each_account, load_disputes};
+use super::account::{Account, DisputeState, for_each_account, load_disputes};
+use super::record::FurnishRecord;
 use super::report::CycleReport;
 use super::rules::{Decision, Exclusion, Gate, RuleContext, decide};
 use super::{Bureau, FileMode, FurnishConfig, identification_numbers, m2};
@@ -150,16 +151,39 @@ pub fn run_cycle(
         Some(b) => vec![b],
         None => active.clone(),
     };
-    let files: Vec<(String, Vec<Bureau>)> = match cfg.files {
-        FileMode::PerBureau => wanted.iter().map(|b| (b.as_str().to_string(), vec![*b])).collect(),
-        FileMode::Shared => vec![("all".to_string(), active.clone())],
-    };
     let ids = identification_numbers(config);
     let disputes = load_disputes(db.conn(), as_of)?;
+    // A cycle reads every account and writes a snapshot for most: a larger page cache (bounded,
+    // 64 MiB) keeps SQLite from re-reading and spilling pages; restored afterwards.
+    let cache: i64 = db.conn().query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    db.conn().pragma_update(None, "cache_size", CYCLE_CACHE_KIB)?;
+    let result = run_files(db, cfg, &ids, &disputes, as_of, opts, &wanted, &active);
+    db.conn().pragma_update(None, "cache_size", cache)?;
+    result
+}
+
+/// Page cache for a cycle, in KiB (SQLite's negative `cache_size`).
+const CYCLE_CACHE_KIB: i64 = -65536;
+
+#[allow(clippy::too_many_arguments)]
+fn run_files(
+    db: &mut Db,
+    cfg: &FurnishConfig,
+    ids: &BTreeMap<String, String>,
+    disputes: &HashMap<i64, DisputeState>,
+    as_of: Date,
+    opts: &CycleOptions,
+    wanted: &[Bureau],
+    active: &[Bureau],
+) -> anyhow::Result<CycleOutcome> {
+    let files: Vec<(String, Vec<Bureau>)> = match cfg.files {
+        FileMode::PerBureau => wanted.iter().map(|b| (b.as_str().to_string(), vec![*b])).collect(),
+        FileMode::Shared => vec![("all".to_string(), active.to_vec())],
+    };
     let mut out = CycleOutcome { as_of, files: Vec::new() };
     for (label, bureaus) in files {
         let header = m2::header(cfg, &bureaus, as_of);
-        let f = run_file(db, cfg, &ids, &disputes, as_of, opts, &label, &header)?;
+        let f = run_file(db, cfg, ids, disputes, as_of, opts, &label, &header)?;
         out.files.push(f);
     }
     Ok(out)
@@ -227,6 +251,9 @@ fn run_file(
     list_findings(&mut listed, &mut found);
     let rcx = RuleContext { as_of, config: cfg, identification_numbers: ids };
 
+    // A file database is read on its own connection in a second thread (WAL: it sees the
+    // committed prior cycles, not this transaction); an in-memory one on the same connection.
+    let read_path = (db.path() != Path::new(":memory:")).then(|| db.path().to_path_buf());
     let tx = db.conn_mut().transaction()?;
     let cycle_id = prepare_cycle(&tx, as_of, label)?;
     let mut trailer_matches = false;
@@ -244,22 +271,23 @@ fn run_file(
         )?;
         let cycle_date = as_of.to_string();
         let mut m2rec = DataRecord::default();
-        let mut exclude = |report: &mut CycleReport,
-                           acc_id: i64,
-                           client: &str,
-                           number: &str,
-                           e: &Exclusion|
-         -> anyhow::Result<()> {
-            excl.execute(params![cycle_id, acc_id, e.gate.code(), e.reason])?;
-            report.add_exclusion(client, number, e, cfg.report_list_limit);
-            Ok(())
-        };
-        for_each_account(&tx, label, as_of, disputes, |acc| {
-            match decide(&acc, &rcx) {
-                Decision::Exclude(e) => {
-                    exclude(&mut report, acc.id, &acc.client_id, &acc.account_number, &e)?
+        let mut consume = |item: Item| -> anyhow::Result<()> {
+            match item {
+                Item::Exclude { account_id, client_id, account_number, exclusion } => {
+                    excl.execute(params![
+                        cycle_id,
+                        account_id,
+                        exclusion.gate.code(),
+                        exclusion.reason
+                    ])?;
+                    report.add_exclusion(
+                        &client_id,
+                        &account_number,
+                        &exclusion,
+                        cfg.report_list_limit,
+                    );
                 }
-                Decision::Furnish(rec) => {
+                Item::Furnish { rec } => {
                     m2::fill(&mut m2rec, &rec, as_of);
                     if let Err(err) = writer.write(&m2rec) {
                         if let crate::metro2::writer::WriteError::Io(_) = err {
@@ -270,13 +298,14 @@ fn run_file(
                             gate: Gate::DataError,
                             reason: format!("{}: {}", err.code(), field_message(&err)),
                         };
-                        return exclude(
-                            &mut report,
-                            acc.id,
-                            &acc.client_id,
-                            &acc.account_number,
+                        excl.execute(params![cycle_id, rec.account_id, e.gate.code(), e.reason])?;
+                        report.add_exclusion(
+                            &rec.client_id,
+                            &rec.current_account_number,
                             &e,
+                            cfg.report_list_limit,
                         );
+                        return Ok(());
                     }
                     validator.record(writer.records_written(), &m2rec, &mut found);
                     list_findings(&mut listed, &mut found);
@@ -294,7 +323,8 @@ fn run_file(
                 }
             }
             Ok(())
-        })?;
+        };
+        produce(&tx, read_path.as_deref(), label, as_of, disputes, &rcx, &mut consume)?;
         let (trailer, _) = writer.finish().context("writing the Metro 2 trailer")?;
         validator.trailer(&trailer, &mut found);
         list_findings(&mut listed, &mut found);
@@ -419,6 +449,90 @@ fn prepare_cycle(tx: &rusqlite::Transaction<'_>, as_of: Date, label: &str) -> an
         }
     };
     Ok(id)
+}
+
+/// One decided account on its way from the reader to the file and the database.
+enum Item {
+    /// Not furnished.
+    Exclude { account_id: i64, client_id: String, account_number: String, exclusion: Exclusion },
+    /// Furnished (the Metro 2 form and the snapshot are made by the writer side, which has
+    /// less to do than the reader).
+    Furnish { rec: Box<FurnishRecord> },
+}
+
+fn item(acc: Account, rcx: &RuleContext<'_>) -> Item {
+    match decide(&acc, rcx) {
+        Decision::Exclude(exclusion) => Item::Exclude {
+            account_id: acc.id,
+            client_id: acc.client_id,
+            account_number: acc.account_number,
+            exclusion,
+        },
+        Decision::Furnish(rec) => Item::Furnish { rec },
+    }
+}
+
+/// Accounts per batch handed from the reader thread to the writer.
+const BATCH: usize = 512;
+/// Batches in flight (bounds memory).
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Streams decided accounts, in file order, to `consume`: from a reader thread with its own
+/// read-only connection when `read_path` is given, else on `conn` in this thread.
+fn produce(
+    conn: &rusqlite::Connection,
+    read_path: Option<&Path>,
+    label: &str,
+    as_of: Date,
+    disputes: &HashMap<i64, DisputeState>,
+    rcx: &RuleContext<'_>,
+    consume: &mut dyn FnMut(Item) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let Some(path) = read_path else {
+        return for_each_account(conn, label, as_of, disputes, |acc| consume(item(acc, rcx)));
+    };
+    let (send, recv) = std::sync::mpsc::sync_channel::<Vec<Item>>(BATCHES_IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || -> anyhow::Result<()> {
+            let rconn = rusqlite::Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .with_context(|| format!("opening {} for reading", path.display()))?;
+            rconn.busy_timeout(std::time::Duration::from_secs(5))?;
+            rconn.pragma_update(None, "cache_size", CYCLE_CACHE_KIB)?;
+            let mut batch = Vec::with_capacity(BATCH);
+            for_each_account(&rconn, label, as_of, disputes, |acc| {
+                batch.push(item(acc, rcx));
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    // The writer stopped (it failed): stop reading; its error is reported.
+                    send.send(full).map_err(|_| anyhow::anyhow!("cycle writer stopped"))?;
+                }
+                Ok(())
+            })?;
+            if !batch.is_empty() {
+                send.send(batch).map_err(|_| anyhow::anyhow!("cycle writer stopped"))?;
+            }
+            Ok(())
+        });
+        let mut result = Ok(());
+        for batch in recv.iter() {
+            for it in batch {
+                if let Err(e) = consume(it) {
+                    result = Err(e);
+                    break;
+                }
+            }
+            if result.is_err() {
+                break;
+            }
+        }
+        drop(recv);
+        let read = reader.join().map_err(|_| anyhow::anyhow!("the account reader panicked"))?;
+        result.and(read)
+    })
 }
 
 fn publish_rename(from: &Path, to: &Path) -> anyhow::Result<()> {

@@ -4,6 +4,6 @@
 mod util;
 
 mod foundation;
-mod ingest;
 mod furnish;
+mod ingest;
 mod metro2;
