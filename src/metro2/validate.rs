@@ -141,6 +141,11 @@ pub const RULES: &[(&str, Severity, &str)] = &[
         "account number blank, with embedded blanks, or equal to the SSN",
     ),
     ("account.duplicate", Severity::Error, "the same account appears twice in the file"),
+    (
+        "account.duplicate_check_limited",
+        Severity::Warning,
+        "more accounts than the duplicate check tracks (memory bound); later ones unchecked",
+    ),
     ("date.future", Severity::Error, "date opened or date of account information in the future"),
     (
         "date.order",
@@ -391,7 +396,13 @@ pub struct Validator {
     activity_date: Option<Date>,
     records: u64,
     last_state: u8,
+    duplicate_limit: usize,
+    limit_reported: bool,
 }
+
+/// Accounts the duplicate check remembers (8 bytes each, about 40 MB at most): memory stays
+/// bounded whatever the file size.
+pub const DUPLICATE_CHECK_LIMIT: usize = 3_000_000;
 
 impl Validator {
     /// A validator for one file.
@@ -404,6 +415,8 @@ impl Validator {
             activity_date: None,
             records: 0,
             last_state: 0,
+            duplicate_limit: DUPLICATE_CHECK_LIMIT,
+            limit_reported: false,
         }
     }
 
@@ -442,7 +455,21 @@ impl Validator {
             check_record(&mut c, r, &self.opts, self.activity_date);
         }
         let key = hash_key(&r.base.identification_number, account);
-        if !account.is_empty() && !self.seen.insert(key) {
+        let tracked = self.seen.len() < self.duplicate_limit;
+        if !tracked && !self.limit_reported {
+            self.limit_reported = true;
+            let mut c = Checker { out, record: number, account, segment: Segment::Base };
+            c.field(
+                "consumer_account_number",
+                "account.duplicate_check_limited",
+                format!(
+                    "the duplicate-account check tracks the first {} accounts; from this record on, duplicates are not detected",
+                    self.duplicate_limit
+                ),
+            );
+        }
+        let duplicate = if tracked { !self.seen.insert(key) } else { self.seen.contains(&key) };
+        if !account.is_empty() && duplicate {
             let mut c = Checker { out, record: number, account, segment: Segment::Base };
             c.field(
                 "consumer_account_number",
@@ -1432,6 +1459,22 @@ mod tests {
                 && !in_list("0B", ACCOUNT_TYPES)
         );
         assert!(in_list("DF", STATUSES) && in_list("1A", CII) && in_list("DE", SPECIAL_COMMENTS));
+    }
+
+    #[test]
+    fn duplicate_check_is_bounded_and_says_so() {
+        let mut v = Validator::new(ValidateOptions::default());
+        v.duplicate_limit = 2;
+        let mut out = Vec::new();
+        for (i, acct) in ["A", "B", "A", "C", "C"].iter().enumerate() {
+            let mut r = good();
+            r.base.consumer_account_number = (*acct).into();
+            v.record(i as u64 + 1, &r, &mut out);
+        }
+        let rules: Vec<(u64, &str)> = out.iter().map(|f| (f.record, f.rule)).collect();
+        assert!(rules.contains(&(3, "account.duplicate")), "{rules:?}");
+        assert!(rules.contains(&(3, "account.duplicate_check_limited")), "{rules:?}");
+        assert!(!rules.contains(&(5, "account.duplicate")), "{rules:?}");
     }
 
     #[test]
