@@ -303,6 +303,39 @@ fn generate(out: &mut String, s: &Segment) {
         wl!(out, "        {call}?;");
     }
     w(out, "        Ok(())\n    }\n\n");
+    w(out, "    /// Calls `f` with each required field that is zero or blank.\n");
+    let any_req = s.fields.iter().any(|f| {
+        f.required == "Y" && matches!(f.kind.as_str(), "AN" | "N" | "DATE" | "TS" | "SSN" | "DOB")
+    });
+    let fname = if any_req { "f" } else { "_f" };
+    wl!(out, "    pub fn missing_required(&self, {fname}: &mut dyn FnMut(&'static FieldSpec)) {{");
+    for (i, fd) in s.fields.iter().enumerate() {
+        if fd.required != "Y" {
+            continue;
+        }
+        let test = match fd.kind.as_str() {
+            "AN" => format!("self.{}.trim_start().is_empty()", fd.name),
+            "N" => format!("self.{} == 0", fd.name),
+            "DATE" | "TS" => format!("self.{}.is_none()", fd.name),
+            "SSN" => format!("self.{}.0 == 0", fd.name),
+            "DOB" => format!("self.{}.0.is_none()", fd.name),
+            _ => continue,
+        };
+        wl!(out, "        if {test} {{ f(&{upper}_LAYOUT.fields[{i}]); }}");
+    }
+    w(out, "    }\n\n");
+    w(out, "    /// Calls `f` with each text field holding a lower-case letter.\n");
+    w(out, "    pub fn lower_case(&self, f: &mut dyn FnMut(&'static FieldSpec)) {\n");
+    for (i, fd) in s.fields.iter().enumerate() {
+        if fd.kind == "AN" {
+            wl!(
+                out,
+                "        if self.{}.bytes().any(|b| b.is_ascii_lowercase()) {{ f(&{upper}_LAYOUT.fields[{i}]); }}",
+                fd.name
+            );
+        }
+    }
+    w(out, "    }\n\n");
     w(out, "    /// Calls `f` with each stored field and its value, in layout order.\n");
     w(out, "    pub fn visit(&self, f: &mut dyn FnMut(&'static FieldSpec, Value<'_>)) {\n");
     for (i, fd) in s.fields.iter().enumerate() {

@@ -169,7 +169,9 @@ pub fn dec_an(b: &[u8], out: &mut String) -> Result<(), IssueKind> {
     let end = b.iter().rposition(|&c| c != b' ').map_or(0, |i| i + 1);
     let t = b.get(..end).unwrap_or_default();
     out.clear();
-    if t.iter().all(|&c| (0x20..0x7f).contains(&c)) {
+    // Branch-free scan (vectorises): any control character, DEL or non-ASCII byte?
+    let bad = t.iter().fold(false, |acc, &c| acc | !(0x20..0x7f).contains(&c));
+    if !bad {
         // Printable ASCII is valid UTF-8.
         out.push_str(std::str::from_utf8(t).unwrap_or_default());
         Ok(())
@@ -227,10 +229,19 @@ pub fn enc_an(
 ) -> Result<(), FieldError> {
     let start = out.len();
     if s.is_ascii() {
+        if s.len() > field.length {
+            return Err(FieldError::TooLong { field, len: s.len() });
+        }
+        let bad = s.bytes().fold(false, |acc, c| acc | (c < 0x20) | (c == 0x7f));
+        if bad {
+            return Err(FieldError::NotAscii { field });
+        }
         match mode {
             TextMode::Normalize => out.extend(s.bytes().map(|c| c.to_ascii_uppercase())),
             TextMode::Preserve => out.extend_from_slice(s.as_bytes()),
         }
+        out.resize(start + field.length, b' ');
+        return Ok(());
     } else {
         if mode == TextMode::Preserve {
             out.truncate(start);

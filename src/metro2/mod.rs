@@ -2,8 +2,9 @@
 //!
 //! Owns the 426-character Metro 2 format: the field tables ([`layout`], generated from
 //! `formats/metro2/*.csv`), the typed records ([`model`]), encoding ([`codec`], [`writer`]),
-//! trailer totals ([`totals`]) and validation ([`validate`]). It knows nothing of the
-//! database or of how accounts become records (that is [`crate::furnish`]).
+//! trailer totals ([`totals`]), validation ([`validate`]), streaming reading ([`reader`],
+//! [`file`]), JSON and CSV conversion ([`convert`]) and cycle comparison ([`diff`]). It knows
+//! nothing of the database or of how accounts become records (that is [`crate::furnish`]).
 //!
 //! # Writing and validating a file
 //!
@@ -43,6 +44,23 @@
 //! assert_eq!(trailer.total_base_records, 1);
 //! assert!(bytes.starts_with(b"0426HEADER"));
 //! # Ok::<(), skiptrace::metro2::writer::WriteError>(())
+//! ```
+//!
+//! # Reading a file
+//!
+//! ```
+//! use skiptrace::metro2::reader::{Kind, Reader, Slot};
+//! # let bytes = skiptrace::metro2::writer::write_to_vec(&Default::default(), &[Default::default()], Default::default()).unwrap();
+//! let mut reader = Reader::new(bytes.as_slice()); // or Reader::open(path)
+//! let mut slot = Slot::default(); // reused: no allocation per record
+//! let mut findings = Vec::new(); // structural problems, positioned
+//! while let Some(kind) = reader.read(&mut slot, &mut findings)? {
+//!     if kind == Kind::Data {
+//!         let _status = &slot.data.base.account_status;
+//!     }
+//! }
+//! assert!(findings.is_empty());
+//! # Ok::<(), skiptrace::metro2::reader::ReadError>(())
 //! ```
 
 pub mod codec;

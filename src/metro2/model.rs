@@ -195,6 +195,29 @@ impl DataRecord {
         }
     }
 
+    /// Moves the appended segments of `other` into `self` as spares (at most 8 of each J
+    /// kind), leaving `other` with none: a reader reuses them instead of allocating.
+    pub fn recycle(&mut self, other: &mut DataRecord) {
+        for j in other.j1.drain(..) {
+            if self.j1.len() < 8 {
+                self.j1.push(j);
+            }
+        }
+        for j in other.j2.drain(..) {
+            if self.j2.len() < 8 {
+                self.j2.push(j);
+            }
+        }
+        macro_rules! keep {
+            ($($f:ident),*) => {$(
+                if let Some(s) = other.$f.take() {
+                    self.$f = Some(s);
+                }
+            )*};
+        }
+        keep!(k1, k2, k3, k4, l1, n1);
+    }
+
     /// Empties the record, keeping its allocations for reuse.
     pub fn clear(&mut self) {
         self.j1.clear();

@@ -125,6 +125,8 @@ pub struct Reader<R: Read> {
     seen_trailer: bool,
     detected: bool,
     unterminated: bool,
+    /// Appended segments of earlier records, reused to avoid allocating per record.
+    spare: DataRecord,
 }
 
 impl Reader<File> {
@@ -154,6 +156,7 @@ impl<R: Read> Reader<R> {
             seen_trailer: false,
             detected: false,
             unterminated: false,
+            spare: DataRecord::default(),
         }
     }
 
@@ -369,17 +372,19 @@ impl<R: Read> Reader<R> {
             if a.is_empty() {
                 return Ok(false);
             }
-            let rec = &mut self.rec;
-            let mut used = 0;
-            for &b in a {
-                if rec.len() >= n {
-                    break;
+            let want = n - self.rec.len();
+            let window = a.get(..want.min(a.len())).unwrap_or_default();
+            // Copy up to the next line break in one go; skip the line break itself.
+            let used = match window.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(p) => {
+                    self.rec.extend_from_slice(window.get(..p).unwrap_or_default());
+                    p + 1
                 }
-                used += 1;
-                if b != b'\n' && b != b'\r' {
-                    rec.push(b);
+                None => {
+                    self.rec.extend_from_slice(window);
+                    window.len()
                 }
-            }
+            };
             self.consume(used);
         }
         Ok(true)
@@ -508,7 +513,7 @@ impl<R: Read> Reader<R> {
                 }
                 self.data_records += 1;
                 let d = &mut slot.data;
-                d.clear();
+                self.spare.recycle(d);
                 if rec.len() < 426 {
                     push(
                         "structure.record",
@@ -579,15 +584,31 @@ impl<R: Read> Reader<R> {
                     }
                     last = last.max(order);
                     let issues = &mut self.issues;
+                    let sp = &mut self.spare;
+                    macro_rules! one {
+                        ($f:ident) => {{
+                            let mut v = sp.$f.take().unwrap_or_default();
+                            v.decode_into(bytes, issues);
+                            d.$f = Some(v);
+                        }};
+                    }
                     match seg {
-                        Segment::J1 => d.j1.push(super::model::J1::decode(bytes, issues)),
-                        Segment::J2 => d.j2.push(super::model::J2::decode(bytes, issues)),
-                        Segment::K1 => d.k1 = Some(super::model::K1::decode(bytes, issues)),
-                        Segment::K2 => d.k2 = Some(super::model::K2::decode(bytes, issues)),
-                        Segment::K3 => d.k3 = Some(super::model::K3::decode(bytes, issues)),
-                        Segment::K4 => d.k4 = Some(super::model::K4::decode(bytes, issues)),
-                        Segment::L1 => d.l1 = Some(super::model::L1::decode(bytes, issues)),
-                        Segment::N1 => d.n1 = Some(super::model::N1::decode(bytes, issues)),
+                        Segment::J1 => {
+                            let mut v = sp.j1.pop().unwrap_or_default();
+                            v.decode_into(bytes, issues);
+                            d.j1.push(v);
+                        }
+                        Segment::J2 => {
+                            let mut v = sp.j2.pop().unwrap_or_default();
+                            v.decode_into(bytes, issues);
+                            d.j2.push(v);
+                        }
+                        Segment::K1 => one!(k1),
+                        Segment::K2 => one!(k2),
+                        Segment::K3 => one!(k3),
+                        Segment::K4 => one!(k4),
+                        Segment::L1 => one!(l1),
+                        Segment::N1 => one!(n1),
                         _ => {}
                     }
                     pos += len;
@@ -599,8 +620,14 @@ impl<R: Read> Reader<R> {
         } else {
             String::new()
         };
+        let seg = match kind {
+            Kind::Header => Segment::Header,
+            Kind::Data => Segment::Base,
+            Kind::Trailer => Segment::Trailer,
+        };
         for f in &mut pending {
             f.account.clone_from(&account);
+            f.segment = Some(seg);
         }
         findings.append(&mut pending);
         for i in self.issues.drain(..) {

@@ -15,8 +15,7 @@ use jiff::civil::Date;
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
-use super::codec::Value;
-use super::layout::{FieldSpec, FieldType, Required, Segment};
+use super::layout::{FieldSpec, FieldType, Segment};
 use super::model::{Base, DataRecord, Header, Trailer};
 use super::totals::Totals;
 
@@ -142,6 +141,11 @@ pub const RULES: &[(&str, Severity, &str)] = &[
         "account number blank, with embedded blanks, or equal to the SSN",
     ),
     ("account.duplicate", Severity::Error, "the same account appears twice in the file"),
+    (
+        "account.duplicate_check_limited",
+        Severity::Warning,
+        "more accounts than the duplicate check tracks (memory bound); later ones unchecked",
+    ),
     ("date.future", Severity::Error, "date opened or date of account information in the future"),
     (
         "date.order",
@@ -392,7 +396,13 @@ pub struct Validator {
     activity_date: Option<Date>,
     records: u64,
     last_state: u8,
+    duplicate_limit: usize,
+    limit_reported: bool,
 }
+
+/// Accounts the duplicate check remembers (8 bytes each, about 40 MB at most): memory stays
+/// bounded whatever the file size.
+pub const DUPLICATE_CHECK_LIMIT: usize = 3_000_000;
 
 impl Validator {
     /// A validator for one file.
@@ -405,6 +415,8 @@ impl Validator {
             activity_date: None,
             records: 0,
             last_state: 0,
+            duplicate_limit: DUPLICATE_CHECK_LIMIT,
+            limit_reported: false,
         }
     }
 
@@ -412,7 +424,8 @@ impl Validator {
     pub fn header(&mut self, h: &Header, out: &mut Vec<Finding>) {
         let start = out.len();
         let mut c = Checker { out, record: 0, account: "", segment: Segment::Header };
-        h.visit(&mut |f, v| c.common(f, v));
+        h.missing_required(&mut |f| c.required(f));
+        h.lower_case(&mut |f| c.lower(f));
         if let Some(today) = self.opts.as_of {
             for (name, d) in [("activity_date", h.activity_date), ("date_created", h.date_created)]
             {
@@ -442,7 +455,21 @@ impl Validator {
             check_record(&mut c, r, &self.opts, self.activity_date);
         }
         let key = hash_key(&r.base.identification_number, account);
-        if !account.is_empty() && !self.seen.insert(key) {
+        let tracked = self.seen.len() < self.duplicate_limit;
+        if !tracked && !self.limit_reported {
+            self.limit_reported = true;
+            let mut c = Checker { out, record: number, account, segment: Segment::Base };
+            c.field(
+                "consumer_account_number",
+                "account.duplicate_check_limited",
+                format!(
+                    "the duplicate-account check tracks the first {} accounts; from this record on, duplicates are not detected",
+                    self.duplicate_limit
+                ),
+            );
+        }
+        let duplicate = if tracked { !self.seen.insert(key) } else { self.seen.contains(&key) };
+        if !account.is_empty() && duplicate {
             let mut c = Checker { out, record: number, account, segment: Segment::Base };
             c.field(
                 "consumer_account_number",
@@ -579,16 +606,12 @@ impl Checker<'_> {
         self
     }
 
-    /// Checks every field can carry: required, upper case.
-    fn common(&mut self, f: &'static FieldSpec, v: Value<'_>) {
-        if f.required == Required::Yes && v.is_empty() {
-            self.push(Some(f), "required_field", format!("{} is required", f.name));
-        }
-        if let Value::Text(t) = v
-            && t.bytes().any(|b| b.is_ascii_lowercase())
-        {
-            self.push(Some(f), "text.upper_case", format!("{} has lower-case letters", f.name));
-        }
+    fn required(&mut self, f: &'static FieldSpec) {
+        self.push(Some(f), "required_field", format!("{} is required", f.name));
+    }
+
+    fn lower(&mut self, f: &'static FieldSpec) {
+        self.push(Some(f), "text.upper_case", format!("{} has lower-case letters", f.name));
     }
 }
 
@@ -599,19 +622,19 @@ const ACCOUNT_TYPES: &[&str] = &[
     "74", "75", "77", "7A", "7B", "89", "8A", "8B", "90", "91", "92", "93", "95", "9A", "9B",
 ];
 const STATUSES: &[&str] = &[
-    "DA", "DF", "05", "11", "13", "61", "62", "63", "64", "65", "71", "78", "80", "82", "83", "84",
-    "88", "89", "93", "94", "95", "96", "97",
+    "05", "11", "13", "61", "62", "63", "64", "65", "71", "78", "80", "82", "83", "84", "88", "89",
+    "93", "94", "95", "96", "97", "DA", "DF",
 ];
 const SPECIAL_COMMENTS: &[&str] = &[
-    "B", "C", "H", "I", "M", "O", "S", "V", "AB", "AC", "AH", "AI", "AM", "AN", "AO", "AP", "AS",
-    "AT", "AU", "AV", "AW", "AX", "AZ", "BA", "BB", "BC", "BD", "BE", "BF", "BG", "BH", "BI", "BJ",
-    "BK", "BL", "BN", "BO", "BP", "BS", "BT", "CH", "CI", "CJ", "CK", "CL", "CM", "CN", "CO", "CP",
-    "CS", "DE",
+    "AB", "AC", "AH", "AI", "AM", "AN", "AO", "AP", "AS", "AT", "AU", "AV", "AW", "AX", "AZ", "B",
+    "BA", "BB", "BC", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BK", "BL", "BN", "BO", "BP", "BS",
+    "BT", "C", "CH", "CI", "CJ", "CK", "CL", "CM", "CN", "CO", "CP", "CS", "DE", "H", "I", "M",
+    "O", "S", "V",
 ];
 const CCC: &[&str] = &["XA", "XB", "XC", "XD", "XE", "XF", "XG", "XH", "XJ", "XR"];
 const CII: &[&str] = &[
-    "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S",
-    "T", "U", "V", "W", "X", "Y", "Z", "1A", "2A",
+    "1A", "2A", "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P",
+    "Q", "R", "S", "T", "U", "V", "W", "X", "Y", "Z",
 ];
 const ECOA: &[&str] = &["1", "2", "3", "5", "7", "T", "W", "X", "Z"];
 const DELINQUENT: &[&str] = &[
@@ -620,10 +643,16 @@ const DELINQUENT: &[&str] = &[
 ];
 const PAST_DUE: &[&str] = &["71", "78", "80", "82", "83", "84", "93", "97"];
 const PAID: &[&str] = &["05", "13", "61", "62", "63", "64", "65"];
-const COLLECTION_TYPES: &[&str] = &["48", "0C", "77"];
+const COLLECTION_TYPES: &[&str] = &["0C", "48", "77"];
 
+/// Membership in a short inline list.
 fn is(v: &str, list: &[&str]) -> bool {
     list.contains(&v)
+}
+
+/// Membership in one of the named code lists above (sorted, a test checks it).
+fn in_list(v: &str, list: &[&str]) -> bool {
+    list.binary_search(&v).is_ok()
 }
 
 // One call per consumer segment (base, J1, J2); the arguments are that segment's fields.
@@ -639,7 +668,7 @@ fn check_consumer(
     names: [&str; 3],
     exempt_ecoa: &[&str],
 ) {
-    if !ecoa.is_empty() && !is(ecoa, ECOA) {
+    if !ecoa.is_empty() && !in_list(ecoa, ECOA) {
         if is(ecoa, &["0", "4", "6"]) {
             c.field("ecoa_code", "consumer.ecoa_obsolete", format!("ECOA code {ecoa} is obsolete"));
         } else {
@@ -670,7 +699,7 @@ fn check_consumer(
     if phone != 0 && !(1_000_000_000..=9_999_999_999).contains(&phone) {
         c.field("telephone_number", "consumer.telephone", "telephone number is not 10 digits");
     }
-    if !cii.is_empty() && !is(cii, CII) {
+    if !cii.is_empty() && !in_list(cii, CII) {
         c.field(
             "consumer_information_indicator",
             "consumer.information_indicator",
@@ -727,7 +756,8 @@ fn check_record(
     activity: Option<Date>,
 ) {
     let b = &r.base;
-    b.visit(&mut |f, v| c.common(f, v));
+    b.missing_required(&mut |f| c.required(f));
+    b.lower_case(&mut |f| c.lower(f));
     check_base_codes(c, b);
     check_consumer(
         c,
@@ -750,12 +780,13 @@ fn check_record(
     );
     check_dates(c, b, opts, activity);
     check_relationships(c, r);
-    if opts.collection_profile && is(&b.account_type, COLLECTION_TYPES) {
+    if opts.collection_profile && in_list(&b.account_type, COLLECTION_TYPES) {
         check_collection(c, r, opts);
     }
     for j in &r.j1 {
         c.on(Segment::J1);
-        j.visit(&mut |f, v| c.common(f, v));
+        j.missing_required(&mut |f| c.required(f));
+        j.lower_case(&mut |f| c.lower(f));
         check_consumer(
             c,
             &j.ecoa_code,
@@ -770,7 +801,8 @@ fn check_record(
     }
     for j in &r.j2 {
         c.on(Segment::J2);
-        j.visit(&mut |f, v| c.common(f, v));
+        j.missing_required(&mut |f| c.required(f));
+        j.lower_case(&mut |f| c.lower(f));
         check_consumer(
             c,
             &j.ecoa_code,
@@ -793,7 +825,8 @@ fn check_record(
     }
     if let Some(k) = &r.k1 {
         c.on(Segment::K1);
-        k.visit(&mut |f, v| c.common(f, v));
+        k.missing_required(&mut |f| c.required(f));
+        k.lower_case(&mut |f| c.lower(f));
         if !(1..=15).contains(&k.creditor_classification) {
             c.field(
                 "creditor_classification",
@@ -804,11 +837,12 @@ fn check_record(
     }
     if let Some(k) = &r.k2 {
         c.on(Segment::K2);
-        k.visit(&mut |f, v| {
+        k.missing_required(&mut |f| {
             if f.name != "purchased_name" {
-                c.common(f, v)
+                c.required(f)
             }
         });
+        k.lower_case(&mut |f| c.lower(f));
         let blank = k.purchased_name.trim().is_empty();
         match (k.purchased_indicator, blank) {
             (1 | 2, false) | (9, true) => {}
@@ -831,7 +865,8 @@ fn check_record(
     }
     if let Some(k) = &r.k3 {
         c.on(Segment::K3);
-        k.visit(&mut |f, v| c.common(f, v));
+        k.missing_required(&mut |f| c.required(f));
+        k.lower_case(&mut |f| c.lower(f));
         if k.agency_identifier > 2 {
             c.field(
                 "agency_identifier",
@@ -848,7 +883,8 @@ fn check_record(
     }
     if let Some(k) = &r.k4 {
         c.on(Segment::K4);
-        k.visit(&mut |f, v| c.common(f, v));
+        k.missing_required(&mut |f| c.required(f));
+        k.lower_case(&mut |f| c.lower(f));
         if !matches!(k.specialized_payment_indicator, 1 | 2) {
             c.field(
                 "specialized_payment_indicator",
@@ -859,7 +895,8 @@ fn check_record(
     }
     if let Some(l) = &r.l1 {
         c.on(Segment::L1);
-        l.visit(&mut |f, v| c.common(f, v));
+        l.missing_required(&mut |f| c.required(f));
+        l.lower_case(&mut |f| c.lower(f));
         let acct = !l.new_consumer_account_number.trim().is_empty();
         let id = !l.new_identification_number.trim().is_empty();
         let ok = match l.change_indicator {
@@ -874,7 +911,8 @@ fn check_record(
     }
     if let Some(n) = &r.n1 {
         c.on(Segment::N1);
-        n.visit(&mut |f, v| c.common(f, v));
+        n.missing_required(&mut |f| c.required(f));
+        n.lower_case(&mut |f| c.lower(f));
     }
     c.on(Segment::Base);
 }
@@ -904,7 +942,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         );
     }
     let t = b.account_type.as_str();
-    if !t.is_empty() && !is(t, ACCOUNT_TYPES) {
+    if !t.is_empty() && !in_list(t, ACCOUNT_TYPES) {
         c.field(
             "account_type",
             "base.account_type",
@@ -928,7 +966,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         );
     }
     let s = b.account_status.as_str();
-    if !s.is_empty() && !is(s, STATUSES) {
+    if !s.is_empty() && !in_list(s, STATUSES) {
         c.field(
             "account_status",
             "base.account_status",
@@ -970,7 +1008,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         }
     }
     let sc = b.special_comment.as_str();
-    if !sc.is_empty() && !is(sc, SPECIAL_COMMENTS) {
+    if !sc.is_empty() && !in_list(sc, SPECIAL_COMMENTS) {
         c.field(
             "special_comment",
             "base.special_comment",
@@ -978,7 +1016,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         );
     }
     let ccc = b.compliance_condition_code.as_str();
-    if !ccc.is_empty() && !is(ccc, CCC) {
+    if !ccc.is_empty() && !in_list(ccc, CCC) {
         c.field(
             "compliance_condition_code",
             "base.compliance_condition_code",
@@ -1074,7 +1112,7 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
         b.consumer_information_indicator.as_str(),
         &["A", "B", "C", "D", "E", "F", "G", "H", "Z", "1A", "V"],
     );
-    if is(s, DELINQUENT) && !dofd {
+    if in_list(s, DELINQUENT) && !dofd {
         c.field(
             "date_first_delinquency",
             "cfpb.status_dofd_1",
@@ -1102,7 +1140,7 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
             "a current account (11) must not carry a date of first delinquency",
         );
     }
-    if is(s, PAST_DUE) && ccc != "XA" && b.amount_past_due == 0 {
+    if in_list(s, PAST_DUE) && ccc != "XA" && b.amount_past_due == 0 {
         c.field(
             "amount_past_due",
             "cfpb.status_apd_1",
@@ -1116,18 +1154,22 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
             format!("status {s} must have no amount past due"),
         );
     }
-    if is(s, PAID) && b.current_balance > 0 {
+    if in_list(s, PAID) && b.current_balance > 0 {
         c.field(
             "current_balance",
             "cfpb.status_balance_1",
             format!("status {s} (paid or closed) must have a zero balance"),
         );
     }
-    if is(s, PAST_DUE) && b.current_balance == 0 {
+    if in_list(s, PAST_DUE) && b.current_balance == 0 {
         c.field("current_balance", "cfpb.status_balance_2", format!("status {s} needs a balance"));
     }
     let sc = b.special_comment.as_str();
-    if b.portfolio_type == "O" && r.l1.is_none() && !is(sc, &["AH", "AT", "O"]) && !s.is_empty() {
+    if b.portfolio_type == "O"
+        && r.l1.is_none()
+        && !in_list(sc, &["AH", "AT", "O"])
+        && !s.is_empty()
+    {
         if b.current_balance == 0
             && !is(s, &["11", "13", "62", "64", "88", "DA", "DF"])
             && !is(s, PAST_DUE)
@@ -1139,7 +1181,10 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
             );
         }
         if b.current_balance > 0
-            && !is(s, &["11", "71", "78", "80", "82", "83", "84", "88", "93", "97", "DA", "DF"])
+            && !in_list(
+                s,
+                &["11", "71", "78", "80", "82", "83", "84", "88", "93", "97", "DA", "DF"],
+            )
             && !is(s, PAID)
         {
             c.field(
@@ -1201,7 +1246,7 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
         );
     }
     let t = b.account_type.as_str();
-    if is(t, COLLECTION_TYPES) && b.terms_frequency != "D" {
+    if in_list(t, COLLECTION_TYPES) && b.terms_frequency != "D" {
         if b.credit_limit > 0 {
             c.field(
                 "credit_limit",
@@ -1399,6 +1444,37 @@ mod tests {
         assert_eq!(rep.summary.by_status.get("93"), Some(&2));
         assert_eq!(rep.summary.records, 2);
         assert_eq!(rep.summary.records_clean, 1);
+    }
+
+    #[test]
+    fn code_lists_are_sorted_for_binary_search() {
+        for l in
+            [ACCOUNT_TYPES, STATUSES, SPECIAL_COMMENTS, CCC, CII, ECOA, DELINQUENT, PAST_DUE, PAID]
+        {
+            assert!(l.windows(2).all(|w| w[0] < w[1]), "{l:?}");
+        }
+        assert!(
+            in_list("0C", ACCOUNT_TYPES)
+                && in_list("9B", ACCOUNT_TYPES)
+                && !in_list("0B", ACCOUNT_TYPES)
+        );
+        assert!(in_list("DF", STATUSES) && in_list("1A", CII) && in_list("DE", SPECIAL_COMMENTS));
+    }
+
+    #[test]
+    fn duplicate_check_is_bounded_and_says_so() {
+        let mut v = Validator::new(ValidateOptions::default());
+        v.duplicate_limit = 2;
+        let mut out = Vec::new();
+        for (i, acct) in ["A", "B", "A", "C", "C"].iter().enumerate() {
+            let mut r = good();
+            r.base.consumer_account_number = (*acct).into();
+            v.record(i as u64 + 1, &r, &mut out);
+        }
+        let rules: Vec<(u64, &str)> = out.iter().map(|f| (f.record, f.rule)).collect();
+        assert!(rules.contains(&(3, "account.duplicate")), "{rules:?}");
+        assert!(rules.contains(&(3, "account.duplicate_check_limited")), "{rules:?}");
+        assert!(!rules.contains(&(5, "account.duplicate")), "{rules:?}");
     }
 
     #[test]

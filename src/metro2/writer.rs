@@ -134,6 +134,9 @@ impl<W: Write> Writer<W> {
         let mut w =
             Writer { out, opts, buf: Vec::with_capacity(4096), totals: Totals::new(), records: 0 };
         w.buf.clear();
+        if framing.padding as usize + 426 > 9999 {
+            return Err(WriteError::TooLong { record: 0, len: framing.padding as usize + 426 });
+        }
         let rdw = w.rdw(426, framing);
         w.begin(rdw, framing);
         let r = header.encode(&mut w.buf, rdw, w.opts.text);
@@ -176,8 +179,9 @@ impl<W: Write> Writer<W> {
         let number = self.records + 1;
         let content = rec.content_len();
         let rdw = self.rdw(content, framing);
-        if rdw > 9999 {
-            return Err(WriteError::TooLong { record: number, len: rdw as usize });
+        let len = content + framing.padding as usize;
+        if rdw > 9999 || len > 9999 {
+            return Err(WriteError::TooLong { record: number, len: len.max(rdw as usize) });
         }
         self.begin(rdw, framing);
         if let Err(error) = rec.encode(&mut self.buf, rdw, self.opts.text) {
@@ -215,9 +219,12 @@ impl<W: Write> Writer<W> {
     /// Writes a given trailer (as read from a file, for `convert`), flushes and returns the
     /// output. Products should use [`Writer::finish`].
     pub fn finish_with(mut self, trailer: &Trailer, framing: &Framing) -> Result<W, WriteError> {
+        let record = self.records + 1;
+        if framing.padding as usize + 426 > 9999 {
+            return Err(WriteError::TooLong { record, len: framing.padding as usize + 426 });
+        }
         let rdw = self.rdw(426, framing);
         self.begin(rdw, framing);
-        let record = self.records + 1;
         let r = trailer.encode(&mut self.buf, rdw, self.opts.text);
         r.map_err(|error| WriteError::Field { record, segment: Segment::Trailer, error })?;
         if self.opts.no_final_line_ending {
@@ -299,6 +306,22 @@ mod tests {
         let (t, out) = w.finish().unwrap();
         assert_eq!(t.total_base_records, 1);
         assert_eq!(out.len(), 427 + 461 + 427);
+    }
+
+    #[test]
+    fn absurd_framing_is_an_error_not_an_allocation() {
+        let huge = Framing { padding: u32::MAX, rdw: Some(500), bdw: None };
+        let mut w = Writer::new(Vec::new(), &Header::default(), WriterOptions::default()).unwrap();
+        assert_eq!(w.write_framed(&rec("A"), &huge).unwrap_err().code(), "metro2_record_too_long");
+        assert!(
+            Writer::with_header_framing(
+                Vec::new(),
+                &Header::default(),
+                &huge,
+                WriterOptions::default()
+            )
+            .is_err()
+        );
     }
 
     #[test]
