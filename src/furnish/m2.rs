@@ -18,6 +18,12 @@ fn up(s: &str) -> String {
     if s.is_ascii() { s.to_ascii_uppercase() } else { deunicode::deunicode(s).to_ascii_uppercase() }
 }
 
+/// A name as the format allows it: upper-case letters, blanks and hyphens only (apostrophes,
+/// periods and other marks are dropped: `O'NEIL` → `ONEIL`, `ST. JOHN` → `ST JOHN`).
+fn name(s: &str) -> String {
+    up(s).chars().filter(|c| c.is_ascii_uppercase() || *c == ' ' || *c == '-').collect()
+}
+
 fn phone(p: &Option<String>) -> u64 {
     p.as_deref().and_then(|n| n.parse().ok()).unwrap_or(0)
 }
@@ -92,9 +98,9 @@ pub fn fill(out: &mut DataRecord, r: &FurnishRecord, as_of: Date) {
         date_first_delinquency: r.dofd,
         date_closed: r.date_closed,
         date_last_payment: r.last_payment_date,
-        surname: up(&c.surname),
-        first_name: up(&c.first_name),
-        middle_name: up(&c.middle_name),
+        surname: name(&c.surname),
+        first_name: name(&c.first_name),
+        middle_name: name(&c.middle_name),
         generation_code: up(&c.generation),
         social_security_number: ssn(c),
         date_birth: dob(c),
@@ -111,9 +117,9 @@ pub fn fill(out: &mut DataRecord, r: &FurnishRecord, as_of: Date) {
     for a in &r.associates {
         match &a.address {
             None => out.j1.push(J1 {
-                surname: up(&a.surname),
-                first_name: up(&a.first_name),
-                middle_name: up(&a.middle_name),
+                surname: name(&a.surname),
+                first_name: name(&a.first_name),
+                middle_name: name(&a.middle_name),
                 generation_code: up(&a.generation),
                 social_security_number: ssn(a),
                 date_birth: dob(a),
@@ -123,9 +129,9 @@ pub fn fill(out: &mut DataRecord, r: &FurnishRecord, as_of: Date) {
                 ..J1::default()
             }),
             Some(addr) => out.j2.push(J2 {
-                surname: up(&a.surname),
-                first_name: up(&a.first_name),
-                middle_name: up(&a.middle_name),
+                surname: name(&a.surname),
+                first_name: name(&a.first_name),
+                middle_name: name(&a.middle_name),
                 generation_code: up(&a.generation),
                 social_security_number: ssn(a),
                 date_birth: dob(a),

@@ -514,3 +514,93 @@ proptest! {
         }
     }
 }
+
+/// `[furnish]` for the demo configuration (the demo's own file has none).
+const DEMO_FURNISH: &str = r#"
+[furnish]
+reporter_name = "Demo Recovery Services LLC"
+reporter_address = "100 Congress Ave, Austin TX 78701"
+reporter_phone = "5125550100"
+identification_number = "DEMOAGY001"
+
+[furnish.program_identifiers]
+equifax = "EQDEMO0001"
+experian = "EXDEM"
+"#;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        if e.file_type().unwrap().is_file() && !name.to_string_lossy().contains(".rejects.") {
+            std::fs::copy(e.path(), to.join(name)).unwrap();
+        }
+    }
+}
+
+/// The demo portfolio, ingested by the nightly batch, furnished: the file validates clean,
+/// every account is either furnished or excluded with a reason, and the cycle's counts match
+/// the checked-in summary (`SKIPTRACE_BLESS=1` to update it).
+#[test]
+fn demo_portfolio_furnishes_clean_and_explains_every_exclusion() {
+    let wd = Workdir::new();
+    copy_dir(&repo("fixtures/demo"), &wd.join("fixtures/demo"));
+    copy_dir(&repo("formats/ingest"), &wd.join("formats/ingest"));
+    let o = wd
+        .cmd()
+        .args(["--config", "fixtures/demo/skiptrace.toml", "run", "--as-of", "2026-11-20"])
+        .output()
+        .unwrap();
+    assert!(matches!(o.status.code(), Some(0) | Some(1)), "{}", show(&o));
+    let demo = std::fs::read_to_string(wd.join("fixtures/demo/skiptrace.toml")).unwrap();
+    wd.write("fixtures/demo/furnish.toml", format!("{demo}\n{DEMO_FURNISH}"));
+    let args = [
+        "--config",
+        "fixtures/demo/furnish.toml",
+        "furnish",
+        "--as-of",
+        "2026-11-20",
+        "--format",
+        "json",
+    ];
+    let o = wd.cmd().args(args).output().unwrap();
+    assert!(matches!(o.status.code(), Some(0) | Some(1)), "{}", show(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let db = wd.db();
+    let accounts = count(&db, "SELECT COUNT(*) FROM accounts") as u64;
+    assert!(accounts > 100, "the demo ingested {accounts} accounts");
+    for f in doc["files"].as_array().unwrap() {
+        let r = &f["report"];
+        assert_eq!(f["status"], "published", "{r:#}");
+        assert_eq!(
+            (r["validation"]["errors"].as_u64(), r["validation"]["warnings"].as_u64()),
+            (Some(0), Some(0)),
+            "{r:#}"
+        );
+        assert_eq!(r["accounts"].as_u64(), Some(accounts));
+        assert!(r["furnished"].as_u64().unwrap() > 0);
+        assert_eq!(r["trailer_matches"], true);
+    }
+    // Every excluded account is explained, in the database too.
+    let unexplained = count(
+        &db,
+        "SELECT COUNT(*) FROM accounts a WHERE NOT EXISTS (SELECT 1 FROM furnish_snapshots s WHERE s.account_id = a.id AND s.bureau = 'equifax')
+           AND NOT EXISTS (SELECT 1 FROM furnish_exclusions e JOIN furnish_cycles c ON c.id = e.cycle_id
+                           WHERE e.account_id = a.id AND c.bureau = 'equifax' AND e.reason <> '')",
+    );
+    assert_eq!(unexplained, 0);
+    // The cycle's counts, checked in.
+    let r = &doc["files"][0]["report"];
+    let summary = serde_json::json!({
+        "accounts": r["accounts"], "furnished": r["furnished"], "excluded": r["excluded"],
+        "by_status": r["by_status"], "by_account_type": r["by_account_type"],
+        "by_gate": r["by_gate"], "segments": r["segments"], "totals": r["totals"],
+    });
+    let golden = repo("tests/fixtures/furnish/demo-equifax-20261120.summary.json");
+    let text = serde_json::to_string_pretty(&summary).unwrap() + "\n";
+    if std::env::var_os("SKIPTRACE_BLESS").is_some() {
+        std::fs::write(&golden, &text).unwrap();
+    }
+    assert_eq!(text, std::fs::read_to_string(&golden).unwrap(), "SKIPTRACE_BLESS=1 to update");
+}
