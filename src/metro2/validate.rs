@@ -158,6 +158,11 @@ pub const RULES: &[(&str, Severity, &str)] = &[
         "date of account information after the header activity date",
     ),
     ("trailer.totals", Severity::Error, "trailer total differs from the file's content (C18)"),
+    (
+        "crrg.doai_current_period",
+        Severity::Warning,
+        "date of account information before the reporting period for a current/delinquent status (C6)",
+    ),
     // CRRG field relationships (§5.2) and CFPB evaluators (§5.3).
     (
         "cfpb.status_dofd_1",
@@ -393,7 +398,7 @@ pub struct Validator {
     totals: Totals,
     seen: FxHashSet<u64>,
     summary: Summary,
-    activity_date: Option<Date>,
+    dates: Dates,
     records: u64,
     last_state: u8,
     duplicate_limit: usize,
@@ -412,7 +417,13 @@ impl Validator {
             totals: Totals::new(),
             seen: FxHashSet::default(),
             summary: Summary::default(),
-            activity_date: None,
+            dates: Dates {
+                activity: None,
+                period_start: None,
+                obsolete_before: opts
+                    .as_of
+                    .map(|d| crate::dates::add_days(crate::dates::add_years(d, -7), -180)),
+            },
             records: 0,
             last_state: 0,
             duplicate_limit: DUPLICATE_CHECK_LIMIT,
@@ -434,7 +445,8 @@ impl Validator {
                 }
             }
         }
-        self.activity_date = h.activity_date;
+        self.dates.activity = h.activity_date;
+        self.dates.period_start = h.activity_date.map(|d| crate::dates::add_days(d, -31));
         self.summary.count(&out[start..]);
     }
 
@@ -452,7 +464,7 @@ impl Validator {
         let account = r.base.consumer_account_number.as_str();
         {
             let mut c = Checker { out, record: number, account, segment: Segment::Base };
-            check_record(&mut c, r, &self.opts, self.activity_date);
+            check_record(&mut c, r, &self.opts, &self.dates);
         }
         let key = hash_key(&r.base.identification_number, account);
         let tracked = self.seen.len() < self.duplicate_limit;
@@ -749,12 +761,18 @@ fn check_address(c: &mut Checker<'_>, state: &str, zip: &str, ind: &str, res: &s
     }
 }
 
-fn check_record(
-    c: &mut Checker<'_>,
-    r: &DataRecord,
-    opts: &ValidateOptions,
+/// Dates the rules compare against, computed once per file.
+#[derive(Clone, Copy, Debug, Default)]
+struct Dates {
+    /// Header activity date.
     activity: Option<Date>,
-) {
+    /// Start of the reporting period: 31 days before the activity date.
+    period_start: Option<Date>,
+    /// A first delinquency before this date is past the FCRA reporting period.
+    obsolete_before: Option<Date>,
+}
+
+fn check_record(c: &mut Checker<'_>, r: &DataRecord, opts: &ValidateOptions, dates: &Dates) {
     let b = &r.base;
     b.missing_required(&mut |f| c.required(f));
     b.lower_case(&mut |f| c.lower(f));
@@ -778,10 +796,10 @@ fn check_record(
         &b.residence_code,
         &b.country_code,
     );
-    check_dates(c, b, opts, activity);
+    check_dates(c, b, opts, dates);
     check_relationships(c, r);
     if opts.collection_profile && in_list(&b.account_type, COLLECTION_TYPES) {
-        check_collection(c, r, opts);
+        check_collection(c, r, dates);
     }
     for j in &r.j1 {
         c.on(Segment::J1);
@@ -1050,7 +1068,8 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
     }
 }
 
-fn check_dates(c: &mut Checker<'_>, b: &Base, opts: &ValidateOptions, activity: Option<Date>) {
+fn check_dates(c: &mut Checker<'_>, b: &Base, opts: &ValidateOptions, dates: &Dates) {
+    let activity = dates.activity;
     if let Some(today) = opts.as_of {
         for name in [
             "date_opened",
@@ -1087,6 +1106,23 @@ fn check_dates(c: &mut Checker<'_>, b: &Base, opts: &ValidateOptions, activity: 
             "date_account_information",
             "date.doai_after_activity",
             format!("date of account information ({d}) is after the header activity date ({a})"),
+        );
+    }
+    let current = [
+        "11", "71", "78", "80", "82", "83", "84", "88", "89", "93", "94", "95", "96", "97", "DA",
+        "DF",
+    ];
+    if let (Some(d), Some(start)) = (doai, dates.period_start)
+        && d < start
+        && is(&b.account_status, &current)
+    {
+        c.field(
+            "date_account_information",
+            "crrg.doai_current_period",
+            format!(
+                "status {} reports a date of account information ({d}) in an earlier period than the file's activity date (C6)",
+                b.account_status
+            ),
         );
     }
 }
@@ -1319,7 +1355,7 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
     }
 }
 
-fn check_collection(c: &mut Checker<'_>, r: &DataRecord, opts: &ValidateOptions) {
+fn check_collection(c: &mut Checker<'_>, r: &DataRecord, dates: &Dates) {
     let b = &r.base;
     if b.portfolio_type != "O" {
         c.field(
@@ -1361,11 +1397,18 @@ fn check_collection(c: &mut Checker<'_>, r: &DataRecord, opts: &ValidateOptions)
             format!("the first delinquency ({d}) must precede placement / purchase ({o})"),
         );
     }
-    if let (Some(d), Some(today)) = (b.date_first_delinquency, opts.as_of) {
+    if let (Some(d), Some(cutoff)) = (b.date_first_delinquency, dates.obsolete_before)
+        && d < cutoff
+        && !is(&b.account_status, &["DA", "DF"])
+    {
         let purge = crate::dates::add_years(crate::dates::add_days(d, 180), 7);
-        if purge <= today && !is(&b.account_status, &["DA", "DF"]) {
-            c.field("date_first_delinquency", "collection.obsolete", format!("the first delinquency ({d}) is past the 7-year reporting period (ended {purge})"));
-        }
+        c.field(
+            "date_first_delinquency",
+            "collection.obsolete",
+            format!(
+                "the first delinquency ({d}) is past the 7-year reporting period (ended {purge})"
+            ),
+        );
     }
     if is(&b.compliance_condition_code, &["XA", "XD", "XE", "XJ"]) {
         c.field(
