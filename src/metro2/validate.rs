@@ -657,14 +657,30 @@ const PAST_DUE: &[&str] = &["71", "78", "80", "82", "83", "84", "93", "97"];
 const PAID: &[&str] = &["05", "13", "61", "62", "63", "64", "65"];
 const COLLECTION_TYPES: &[&str] = &["0C", "48", "77"];
 
-/// Membership in a short inline list.
+/// A code of up to 3 bytes packed into an integer that sorts like the text (bytes
+/// left-aligned, length in the low byte); longer text gets a value no code has.
+#[inline]
+fn code(s: &str) -> u32 {
+    match *s.as_bytes() {
+        [] => 0,
+        [a] => (u32::from(a) << 24) | 1,
+        [a, b] => (u32::from(a) << 24) | (u32::from(b) << 16) | 2,
+        [a, b, c] => (u32::from(a) << 24) | (u32::from(b) << 16) | (u32::from(c) << 8) | 3,
+        _ => u32::MAX,
+    }
+}
+
+/// Membership in a short inline list of codes (integer compares, no string compares).
+#[inline]
 fn is(v: &str, list: &[&str]) -> bool {
-    list.contains(&v)
+    let k = code(v);
+    k != u32::MAX && list.iter().any(|x| code(x) == k)
 }
 
 /// Membership in one of the named code lists above (sorted, a test checks it).
 fn in_list(v: &str, list: &[&str]) -> bool {
-    list.binary_search(&v).is_ok()
+    let k = code(v);
+    k != u32::MAX && list.binary_search_by_key(&k, |x| code(x)).is_ok()
 }
 
 // One call per consumer segment (base, J1, J2); the arguments are that segment's fields.
@@ -1494,7 +1510,8 @@ mod tests {
         for l in
             [ACCOUNT_TYPES, STATUSES, SPECIAL_COMMENTS, CCC, CII, ECOA, DELINQUENT, PAST_DUE, PAID]
         {
-            assert!(l.windows(2).all(|w| w[0] < w[1]), "{l:?}");
+            assert!(l.windows(2).all(|w| w[0] < w[1] && code(w[0]) < code(w[1])), "{l:?}");
+            assert!(l.iter().all(|x| x.len() <= 3), "{l:?}");
         }
         assert!(
             in_list("0C", ACCOUNT_TYPES)
@@ -1502,6 +1519,8 @@ mod tests {
                 && !in_list("0B", ACCOUNT_TYPES)
         );
         assert!(in_list("DF", STATUSES) && in_list("1A", CII) && in_list("DE", SPECIAL_COMMENTS));
+        assert!(!in_list("DFX", STATUSES) && !is("LOCX", &["LOC"]) && is("LOC", &["REV", "LOC"]));
+        assert!(!is("", &["A"]) && !in_list("1", CII) && in_list("A", CII));
     }
 
     #[test]
