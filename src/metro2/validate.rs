@@ -677,10 +677,60 @@ fn is(v: &str, list: &[&str]) -> bool {
     k != u32::MAX && list.iter().any(|x| code(x) == k)
 }
 
-/// Membership in one of the named code lists above (sorted, a test checks it).
-fn in_list(v: &str, list: &[&str]) -> bool {
+/// [`code`] at compile time.
+const fn code_const(s: &str) -> u32 {
+    let b = s.as_bytes();
+    match b.len() {
+        0 => 0,
+        1 => ((b[0] as u32) << 24) | 1,
+        2 => ((b[0] as u32) << 24) | ((b[1] as u32) << 16) | 2,
+        3 => ((b[0] as u32) << 24) | ((b[1] as u32) << 16) | ((b[2] as u32) << 8) | 3,
+        _ => u32::MAX,
+    }
+}
+
+/// A code list packed with [`code`] and sorted, at compile time.
+const fn pack<const N: usize>(list: &[&str]) -> [u32; N] {
+    let mut out = [0u32; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = code_const(list[i]);
+        i += 1;
+    }
+    // Insertion sort (const context).
+    let mut i = 1;
+    while i < N {
+        let mut j = i;
+        while j > 0 && out[j - 1] > out[j] {
+            let t = out[j - 1];
+            out[j - 1] = out[j];
+            out[j] = t;
+            j -= 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+const ACCOUNT_TYPES_K: [u32; ACCOUNT_TYPES.len()] = pack::<{ ACCOUNT_TYPES.len() }>(ACCOUNT_TYPES);
+const STATUSES_K: [u32; STATUSES.len()] = pack::<{ STATUSES.len() }>(STATUSES);
+const SPECIAL_COMMENTS_K: [u32; SPECIAL_COMMENTS.len()] =
+    pack::<{ SPECIAL_COMMENTS.len() }>(SPECIAL_COMMENTS);
+const CCC_K: [u32; CCC.len()] = pack::<{ CCC.len() }>(CCC);
+const CII_K: [u32; CII.len()] = pack::<{ CII.len() }>(CII);
+const ECOA_K: [u32; ECOA.len()] = pack::<{ ECOA.len() }>(ECOA);
+const DELINQUENT_K: [u32; DELINQUENT.len()] = pack::<{ DELINQUENT.len() }>(DELINQUENT);
+const PAST_DUE_K: [u32; PAST_DUE.len()] = pack::<{ PAST_DUE.len() }>(PAST_DUE);
+const PAID_K: [u32; PAID.len()] = pack::<{ PAID.len() }>(PAID);
+const COLLECTION_TYPES_K: [u32; COLLECTION_TYPES.len()] =
+    pack::<{ COLLECTION_TYPES.len() }>(COLLECTION_TYPES);
+const STATE_CODES_K: [u32; crate::normalize::STATE_CODES.len()] =
+    pack::<{ crate::normalize::STATE_CODES.len() }>(crate::normalize::STATE_CODES);
+
+/// Membership in one of the packed code lists above.
+fn in_list(v: &str, list: &[u32]) -> bool {
     let k = code(v);
-    k != u32::MAX && list.binary_search_by_key(&k, |x| code(x)).is_ok()
+    k != u32::MAX && list.binary_search(&k).is_ok()
 }
 
 // One call per consumer segment (base, J1, J2); the arguments are that segment's fields.
@@ -696,7 +746,7 @@ fn check_consumer(
     names: [&str; 3],
     exempt_ecoa: &[&str],
 ) {
-    if !ecoa.is_empty() && !in_list(ecoa, ECOA) {
+    if !ecoa.is_empty() && !in_list(ecoa, &ECOA_K) {
         if is(ecoa, &["0", "4", "6"]) {
             c.field("ecoa_code", "consumer.ecoa_obsolete", format!("ECOA code {ecoa} is obsolete"));
         } else {
@@ -727,7 +777,7 @@ fn check_consumer(
     if phone != 0 && !(1_000_000_000..=9_999_999_999).contains(&phone) {
         c.field("telephone_number", "consumer.telephone", "telephone number is not 10 digits");
     }
-    if !cii.is_empty() && !in_list(cii, CII) {
+    if !cii.is_empty() && !in_list(cii, &CII_K) {
         c.field(
             "consumer_information_indicator",
             "consumer.information_indicator",
@@ -746,7 +796,7 @@ fn check_consumer(
 }
 
 fn check_address(c: &mut Checker<'_>, state: &str, zip: &str, ind: &str, res: &str, country: &str) {
-    if !state.is_empty() && !is(state, crate::normalize::STATE_CODES) {
+    if !state.is_empty() && !in_list(state, &STATE_CODES_K) {
         c.field("state", "address.state", format!("state {state:?} is not a USPS code"));
     }
     let digits = zip.bytes().all(|b| b.is_ascii_digit());
@@ -814,7 +864,7 @@ fn check_record(c: &mut Checker<'_>, r: &DataRecord, opts: &ValidateOptions, dat
     );
     check_dates(c, b, opts, dates);
     check_relationships(c, r);
-    if opts.collection_profile && in_list(&b.account_type, COLLECTION_TYPES) {
+    if opts.collection_profile && in_list(&b.account_type, &COLLECTION_TYPES_K) {
         check_collection(c, r, dates);
     }
     for j in &r.j1 {
@@ -976,7 +1026,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         );
     }
     let t = b.account_type.as_str();
-    if !t.is_empty() && !in_list(t, ACCOUNT_TYPES) {
+    if !t.is_empty() && !in_list(t, &ACCOUNT_TYPES_K) {
         c.field(
             "account_type",
             "base.account_type",
@@ -1000,7 +1050,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         );
     }
     let s = b.account_status.as_str();
-    if !s.is_empty() && !in_list(s, STATUSES) {
+    if !s.is_empty() && !in_list(s, &STATUSES_K) {
         c.field(
             "account_status",
             "base.account_status",
@@ -1042,7 +1092,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         }
     }
     let sc = b.special_comment.as_str();
-    if !sc.is_empty() && !in_list(sc, SPECIAL_COMMENTS) {
+    if !sc.is_empty() && !in_list(sc, &SPECIAL_COMMENTS_K) {
         c.field(
             "special_comment",
             "base.special_comment",
@@ -1050,7 +1100,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         );
     }
     let ccc = b.compliance_condition_code.as_str();
-    if !ccc.is_empty() && !in_list(ccc, CCC) {
+    if !ccc.is_empty() && !in_list(ccc, &CCC_K) {
         c.field(
             "compliance_condition_code",
             "base.compliance_condition_code",
@@ -1164,7 +1214,7 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
         b.consumer_information_indicator.as_str(),
         &["A", "B", "C", "D", "E", "F", "G", "H", "Z", "1A", "V"],
     );
-    if in_list(s, DELINQUENT) && !dofd {
+    if in_list(s, &DELINQUENT_K) && !dofd {
         c.field(
             "date_first_delinquency",
             "cfpb.status_dofd_1",
@@ -1192,7 +1242,7 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
             "a current account (11) must not carry a date of first delinquency",
         );
     }
-    if in_list(s, PAST_DUE) && ccc != "XA" && b.amount_past_due == 0 {
+    if in_list(s, &PAST_DUE_K) && ccc != "XA" && b.amount_past_due == 0 {
         c.field(
             "amount_past_due",
             "cfpb.status_apd_1",
@@ -1206,25 +1256,21 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
             format!("status {s} must have no amount past due"),
         );
     }
-    if in_list(s, PAID) && b.current_balance > 0 {
+    if in_list(s, &PAID_K) && b.current_balance > 0 {
         c.field(
             "current_balance",
             "cfpb.status_balance_1",
             format!("status {s} (paid or closed) must have a zero balance"),
         );
     }
-    if in_list(s, PAST_DUE) && b.current_balance == 0 {
+    if in_list(s, &PAST_DUE_K) && b.current_balance == 0 {
         c.field("current_balance", "cfpb.status_balance_2", format!("status {s} needs a balance"));
     }
     let sc = b.special_comment.as_str();
-    if b.portfolio_type == "O"
-        && r.l1.is_none()
-        && !in_list(sc, &["AH", "AT", "O"])
-        && !s.is_empty()
-    {
+    if b.portfolio_type == "O" && r.l1.is_none() && !is(sc, &["AH", "AT", "O"]) && !s.is_empty() {
         if b.current_balance == 0
             && !is(s, &["11", "13", "62", "64", "88", "DA", "DF"])
-            && !is(s, PAST_DUE)
+            && !in_list(s, &PAST_DUE_K)
         {
             c.field(
                 "current_balance",
@@ -1233,11 +1279,8 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
             );
         }
         if b.current_balance > 0
-            && !in_list(
-                s,
-                &["11", "71", "78", "80", "82", "83", "84", "88", "93", "97", "DA", "DF"],
-            )
-            && !is(s, PAID)
+            && !is(s, &["11", "71", "78", "80", "82", "83", "84", "88", "93", "97", "DA", "DF"])
+            && !in_list(s, &PAID_K)
         {
             c.field(
                 "current_balance",
@@ -1298,7 +1341,7 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
         );
     }
     let t = b.account_type.as_str();
-    if in_list(t, COLLECTION_TYPES) && b.terms_frequency != "D" {
+    if in_list(t, &COLLECTION_TYPES_K) && b.terms_frequency != "D" {
         if b.credit_limit > 0 {
             c.field(
                 "credit_limit",
@@ -1514,13 +1557,19 @@ mod tests {
             assert!(l.iter().all(|x| x.len() <= 3), "{l:?}");
         }
         assert!(
-            in_list("0C", ACCOUNT_TYPES)
-                && in_list("9B", ACCOUNT_TYPES)
-                && !in_list("0B", ACCOUNT_TYPES)
+            in_list("0C", &ACCOUNT_TYPES_K)
+                && in_list("9B", &ACCOUNT_TYPES_K)
+                && !in_list("0B", &ACCOUNT_TYPES_K)
         );
-        assert!(in_list("DF", STATUSES) && in_list("1A", CII) && in_list("DE", SPECIAL_COMMENTS));
-        assert!(!in_list("DFX", STATUSES) && !is("LOCX", &["LOC"]) && is("LOC", &["REV", "LOC"]));
-        assert!(!is("", &["A"]) && !in_list("1", CII) && in_list("A", CII));
+        assert!(
+            in_list("DF", &STATUSES_K)
+                && in_list("1A", &CII_K)
+                && in_list("DE", &SPECIAL_COMMENTS_K)
+        );
+        assert!(
+            !in_list("DFX", &STATUSES_K) && !is("LOCX", &["LOC"]) && is("LOC", &["REV", "LOC"])
+        );
+        assert!(!is("", &["A"]) && !in_list("1", &CII_K) && in_list("A", &CII_K));
     }
 
     #[test]
