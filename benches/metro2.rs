@@ -13,7 +13,7 @@ use jiff::civil::date;
 use skiptrace::metro2::file::validate_stream;
 use skiptrace::metro2::model::{Base, DataRecord, Header, J1, K1, SsnField};
 use skiptrace::metro2::reader::{Kind, Reader, Slot};
-use skiptrace::metro2::validate::{ValidateOptions, Validator};
+use skiptrace::metro2::validate::ValidateOptions;
 use skiptrace::metro2::writer::{Writer, WriterOptions};
 
 fn peak_rss_mb() -> f64 {
@@ -168,25 +168,6 @@ fn main() {
         assert_eq!(count, n);
         assert!(findings.is_empty(), "{:?}", findings.first());
         String::new()
-    });
-
-    // Validate on one thread (reader and rules in one loop).
-    best("validate1:", n, rounds, &mut || {
-        let opts = ValidateOptions { as_of: Some(date(2026, 11, 20)), collection_profile: true };
-        let mut reader = Reader::new(BufReader::new(File::open(&path).expect("open")));
-        let mut v = Validator::new(opts);
-        let mut slot = Slot::default();
-        let mut findings = Vec::new();
-        while let Some(k) = reader.read(&mut slot, &mut findings).expect("read") {
-            match k {
-                Kind::Header => v.header(&slot.header, &mut findings),
-                Kind::Data => v.record(slot.record, &slot.data, &mut findings),
-                Kind::Trailer => v.trailer(&slot.trailer, &mut findings),
-            }
-            findings.clear();
-        }
-        assert_eq!(v.summary().records, n);
-        " (one thread)".to_string()
     });
 
     // Validate.

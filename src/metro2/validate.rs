@@ -1123,8 +1123,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
             "account number has embedded or leading blanks",
         );
     } else if b.social_security_number.is_reported()
-        && acct.bytes().filter(u8::is_ascii_digit).count() >= 9
-        && acct.contains(&format!("{:09}", b.social_security_number.0))
+        && contains_ssn(acct.as_bytes(), b.social_security_number.0)
     {
         c.field(
             "consumer_account_number",
@@ -1132,6 +1131,20 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
             "account number contains the consumer's SSN",
         );
     }
+}
+
+/// True when the 9 digits of `ssn` appear in `text` (no allocation).
+fn contains_ssn(text: &[u8], ssn: u64) -> bool {
+    if text.len() < 9 {
+        return false;
+    }
+    let mut d = [0u8; 9];
+    let mut n = ssn;
+    for x in d.iter_mut().rev() {
+        *x = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    text.windows(9).any(|w| w == d)
 }
 
 fn check_dates(c: &mut Checker<'_>, b: &Base, opts: &ValidateOptions, dates: &Dates) {
@@ -1570,6 +1583,13 @@ mod tests {
             !in_list("DFX", &STATUSES_K) && !is("LOCX", &["LOC"]) && is("LOC", &["REV", "LOC"])
         );
         assert!(!is("", &["A"]) && !in_list("1", &CII_K) && in_list("A", &CII_K));
+    }
+
+    #[test]
+    fn ssn_inside_an_account_number_is_found() {
+        assert!(contains_ssn(b"X-012345678-9", 12_345_678));
+        assert!(!contains_ssn(b"X-12345678", 12_345_678));
+        assert!(!contains_ssn(b"C000000001", 123_456_789));
     }
 
     #[test]
