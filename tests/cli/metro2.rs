@@ -385,6 +385,7 @@ const CASES: &[Mutation] = &[
     ("date.future", |r| r.base.date_opened = Some(date(2027, 1, 1))),
     ("date.order", |r| r.base.date_opened = Some(date(2026, 11, 5))),
     ("date.doai_after_activity", |r| r.base.date_account_information = Some(date(2026, 11, 10))),
+    ("crrg.doai_current_period", |r| r.base.date_account_information = Some(date(2026, 8, 31))),
     ("cfpb.status_dofd_1", |r| r.base.date_first_delinquency = None),
     ("cfpb.status_dofd_2", |r| {
         r.base.account_status = "13".into();
