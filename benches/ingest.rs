@@ -159,6 +159,18 @@ fn peak_rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
+/// User + system CPU seconds of this process so far (`/proc/self/stat`, 100 ticks/s), to tell
+/// the ingest's own cost from waiting on a busy machine.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn main() -> anyhow::Result<()> {
     let n: u64 = std::env::var("SKIPTRACE_BENCH_ACCOUNTS")
         .ok()
@@ -182,8 +194,10 @@ fn main() -> anyhow::Result<()> {
     let run = db.begin_run("bench ingest", Some(as_of))?;
     let src = Source { kind: FileKind::Portfolio, path: &csv, client: Some("BENCH"), layout: None };
     let t = Instant::now();
+    let cpu0 = cpu_seconds();
     let r = ingest::ingest_configured(&mut db, &config, &src, as_of, run, Progress::hidden())?;
     let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu0;
     assert_eq!(r.rows_read, r.accepted + r.rejected);
     println!(
         "ingest: {} rows, {} accepted, {} rejected in {secs:.2}s = {:.0} accounts/s",
@@ -191,6 +205,10 @@ fn main() -> anyhow::Result<()> {
         r.accepted,
         r.rejected,
         r.accepted as f64 / secs
+    );
+    println!(
+        "cpu: {cpu:.2}s user+system = {:.0} accounts per CPU-second",
+        r.accepted as f64 / cpu.max(0.01)
     );
     println!("peak RSS (VmHWM): {:.1} MB", peak_rss_kb() as f64 / 1024.0);
     Ok(())

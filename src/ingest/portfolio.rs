@@ -58,6 +58,8 @@ super::fields! {
     CO_ECOA = ("co_ecoa", false, Pii::No),
 }
 
+const CONSUMER_BY_SSN: &str = "SELECT min(id) FROM consumers WHERE ssn = ?1 AND surname = ?2";
+
 /// Account statuses a portfolio may carry.
 pub const STATUSES: &[&str] = &["open", "paid", "settled", "recalled", "closed"];
 
@@ -455,18 +457,14 @@ fn find_or_create_consumer(
 ) -> rusqlite::Result<(i64, bool)> {
     let found: Option<i64> = match (&p.ssn, p.dob) {
         (Some(ssn), _) => tx
-            .prepare_cached(
-                "SELECT id FROM consumers WHERE ssn = ?1 AND surname = ?2 ORDER BY id LIMIT 1",
-            )?
-            .query_row(params![ssn.expose_digits(), p.surname], |r| r.get(0))
-            .optional()?,
+            .prepare_cached(CONSUMER_BY_SSN)?
+            .query_row(params![ssn.expose_digits(), p.surname], |r| r.get(0))?,
         (None, Some(dob)) => tx
             .prepare_cached(
-                "SELECT id FROM consumers WHERE surname = ?1 AND first_name = ?2 AND dob = ?3
-                 AND ssn IS NULL ORDER BY id LIMIT 1",
+                "SELECT min(id) FROM consumers WHERE surname = ?1 AND first_name = ?2 AND dob = ?3
+                 AND ssn IS NULL",
             )?
-            .query_row(params![p.surname, p.first_name, dob], |r| r.get(0))
-            .optional()?,
+            .query_row(params![p.surname, p.first_name, dob], |r| r.get(0))?,
         (None, None) => None,
     };
     if let Some(id) = found {

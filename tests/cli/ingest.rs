@@ -224,7 +224,18 @@ fn no_ssn_or_dob_in_clear_in_output_rejects_or_events() {
     text.push_str(&row("A-4", "123-45-6704", |v| v[col("placed_amount")] = "1,250".into()));
     text.push('\n');
     wd.write("p1.csv", &text);
-    let o1 = ingest(&wd, &["portfolio", "p1.csv", "--client", "ACME"]);
+    // Debug logging prints every reject with its position: still no PII.
+    let o1 = wd
+        .cmd()
+        .args(["-vv", "ingest", "portfolio", "p1.csv", "--client", "ACME", "--as-of", "2026-11-20"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&o1.stderr)
+            .contains("record 3 (line 4), column `ssn`: invalid_ssn"),
+        "{}",
+        show(&o1)
+    );
     assert_eq!(o1.status.code(), Some(1), "{}", show(&o1));
     // An update changes the SSN and DOB: the consumer events must be masked.
     let upd = format!(
@@ -685,4 +696,72 @@ fn the_documented_sample_files_ingest_without_rejects() {
         )
         .unwrap();
     assert_eq!(balance, "1235");
+}
+
+#[test]
+fn payment_and_contact_event_rejects_carry_line_column_and_code() {
+    let wd = setup();
+    wd.write("p.csv", format!("{HEADER}\n{}\n", row("A-1", "123-45-6701", |_| {})));
+    assert_eq!(ingest(&wd, &["portfolio", "p.csv", "--client", "ACME"]).status.code(), Some(0));
+    wd.write(
+        "pay.csv",
+        "client_id,account_number,posted_date,amount,kind,reference\n\
+         ACME,A-1,2026-11-10,25.00,refund,B1\n\
+         NOBODY,A-1,2026-11-10,25.00,payment,B2\n\
+         ACME,A-9,2026-11-10,25.00,payment,B3\n\
+         ACME,A-1,2026-11-10,0,payment,B4\n\
+         ACME,A-1,11/10/2026,25.00,payment,B5\n\
+         ACME,A-1,2026-11-10,25.00,payment,\n\
+         ACME,A-1,2026-11-10,25.00,payment,OK1\n",
+    );
+    let o = ingest(&wd, &["payments", "pay.csv"]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let got: Vec<(String, String, String)> = read_rejects(&wd.join("pay.rejects.csv"))
+        .iter()
+        .map(|r| (r[6].to_string(), r[7].to_string(), r[8].to_string()))
+        .collect();
+    let want = [
+        ("2", "kind", "invalid_kind"),
+        ("3", "client_id", "unknown_client"),
+        ("4", "account_number", "unknown_account"),
+        ("5", "amount", "invalid_amount"),
+        ("6", "posted_date", "invalid_date"),
+        ("7", "reference", "missing_field"),
+    ];
+    let want: Vec<(String, String, String)> =
+        want.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+    assert_eq!(got, want);
+    wd.write(
+        "ev.csv",
+        "client_id,account_number,event_date,kind,detail\n\
+         ACME,A-1,2026-11-10,carrier_pigeon,\n\
+         ACME,A-1,2026-11-10,bankruptcy,9\n\
+         ACME,A-1,2026-11-10,bankruptcy,\n\
+         ACME,A-1,2026-11-10,bad_phone,12345\n\
+         ACME,A-1,2026-11-10,email_bounce,nobody\n\
+         ACME,A-2,2026-11-10,conversation,\n\
+         ACME,A-1,2026-13-10,conversation,\n",
+    );
+    let o = ingest(&wd, &["contact-events", "ev.csv"]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let got: Vec<(String, String, String)> = read_rejects(&wd.join("ev.rejects.csv"))
+        .iter()
+        .map(|r| (r[5].to_string(), r[6].to_string(), r[7].to_string()))
+        .collect();
+    let want = [
+        ("2", "kind", "invalid_kind"),
+        ("3", "detail", "invalid_detail"),
+        ("4", "detail", "missing_field"),
+        ("5", "detail", "invalid_phone"),
+        ("6", "detail", "invalid_email"),
+        ("7", "account_number", "unknown_account"),
+        ("8", "event_date", "invalid_date"),
+    ];
+    let want: Vec<(String, String, String)> =
+        want.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+    assert_eq!(got, want);
+    assert_eq!(
+        count(&wd, "SELECT count(*) FROM input_files WHERE rows_read = accepted + rejected"),
+        3
+    );
 }
