@@ -12,7 +12,7 @@ use std::time::Instant;
 use jiff::civil::date;
 use skiptrace::metro2::file::validate_stream;
 use skiptrace::metro2::model::{Base, DataRecord, Header, J1, K1, SsnField};
-use skiptrace::metro2::reader::{Reader, Slot};
+use skiptrace::metro2::reader::{Kind, Reader, Slot};
 use skiptrace::metro2::validate::ValidateOptions;
 use skiptrace::metro2::writer::{Writer, WriterOptions};
 
@@ -161,7 +161,7 @@ fn main() {
         let mut findings = Vec::new();
         let mut count = 0u64;
         while let Some(k) = reader.read(&mut slot, &mut findings).expect("read") {
-            if k == skiptrace::metro2::reader::Kind::Data {
+            if k == Kind::Data {
                 count += 1;
             }
         }

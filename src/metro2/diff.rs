@@ -44,7 +44,7 @@ pub struct AccountChanges {
 pub struct Flag {
     /// Flag id: `diff.reaged_dofd`, `diff.disappeared_without_da`, `diff.status_move`,
     /// `diff.date_opened_changed`, `diff.chargeoff_changed`, `diff.l1_repeated`,
-    /// `diff.deleted_account_reappears`.
+    /// `diff.deleted_account_reappears`, `diff.php_continuity`.
     pub kind: &'static str,
     /// Consumer account number.
     pub account: String,
@@ -301,6 +301,18 @@ fn compare(o: &DataRecord, n: &DataRecord, rep: &mut DiffReport) {
         };
         flag(kind, m);
     }
+    let php_first = nb.payment_history_profile.as_bytes().first().copied().unwrap_or(b' ');
+    if bucket(os).is_some_and(|b| b > 0)
+        && ob.consumer_information_indicator.is_empty()
+        && !(b'1'..=b'6').contains(&php_first)
+    {
+        flag(
+            "diff.php_continuity",
+            format!(
+                "the previous period's status was {os} (past due), but the payment history profile does not start with a 1-6 rating"
+            ),
+        );
+    }
     if let (Some(ol), Some(nl)) = (&o.l1, &n.l1)
         && ol.change_indicator == nl.change_indicator
         && ol.new_consumer_account_number == nl.new_consumer_account_number
@@ -367,10 +379,16 @@ mod tests {
             rec("B", "93", (2024, 1, 1)),
             rec("C", "62", (2024, 1, 1)),
             rec("D", "DA", (2024, 1, 1)),
+            rec("F", "71", (2024, 1, 1)),
         ];
         let mut a = rec("A", "93", (2025, 3, 1));
         a.base.current_balance = 50;
-        let n = [a, rec("C", "93", (2024, 1, 1)), rec("E", "93", (2024, 1, 1))];
+        let n = [
+            a,
+            rec("C", "93", (2024, 1, 1)),
+            rec("E", "93", (2024, 1, 1)),
+            rec("F", "78", (2024, 1, 1)),
+        ];
         let ob = write_to_vec(&Header::default(), &o, WriterOptions::default()).unwrap();
         let nb = write_to_vec(&Header::default(), &n, WriterOptions::default()).unwrap();
         let r = diff(&ob[..], &nb[..]).unwrap();
@@ -379,6 +397,7 @@ mod tests {
         assert!(kinds.contains(&("diff.status_move", "C")), "{kinds:?}");
         assert!(kinds.contains(&("diff.disappeared_without_da", "B")), "{kinds:?}");
         assert!(!kinds.iter().any(|k| k.1 == "D"), "{kinds:?}");
+        assert!(kinds.contains(&("diff.php_continuity", "F")), "{kinds:?}");
         assert_eq!(r.added, vec!["E"]);
         assert_eq!(r.removed, vec!["B", "D"]);
         let a = r.changed.iter().find(|c| c.account == "A").unwrap();

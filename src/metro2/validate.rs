@@ -141,6 +141,11 @@ pub const RULES: &[(&str, Severity, &str)] = &[
         "account number blank, with embedded blanks, or equal to the SSN",
     ),
     ("account.duplicate", Severity::Error, "the same account appears twice in the file"),
+    (
+        "account.duplicate_check_limited",
+        Severity::Warning,
+        "more accounts than the duplicate check tracks (memory bound); later ones unchecked",
+    ),
     ("date.future", Severity::Error, "date opened or date of account information in the future"),
     (
         "date.order",
@@ -153,6 +158,11 @@ pub const RULES: &[(&str, Severity, &str)] = &[
         "date of account information after the header activity date",
     ),
     ("trailer.totals", Severity::Error, "trailer total differs from the file's content (C18)"),
+    (
+        "crrg.doai_current_period",
+        Severity::Warning,
+        "date of account information before the reporting period for a current/delinquent status (C6)",
+    ),
     // CRRG field relationships (§5.2) and CFPB evaluators (§5.3).
     (
         "cfpb.status_dofd_1",
@@ -388,10 +398,16 @@ pub struct Validator {
     totals: Totals,
     seen: FxHashSet<u64>,
     summary: Summary,
-    activity_date: Option<Date>,
+    dates: Dates,
     records: u64,
     last_state: u8,
+    duplicate_limit: usize,
+    limit_reported: bool,
 }
+
+/// Accounts the duplicate check remembers (8 bytes each, about 40 MB at most): memory stays
+/// bounded whatever the file size.
+pub const DUPLICATE_CHECK_LIMIT: usize = 3_000_000;
 
 impl Validator {
     /// A validator for one file.
@@ -401,9 +417,17 @@ impl Validator {
             totals: Totals::new(),
             seen: FxHashSet::default(),
             summary: Summary::default(),
-            activity_date: None,
+            dates: Dates {
+                activity: None,
+                period_start: None,
+                obsolete_before: opts
+                    .as_of
+                    .map(|d| crate::dates::add_days(crate::dates::add_years(d, -7), -180)),
+            },
             records: 0,
             last_state: 0,
+            duplicate_limit: DUPLICATE_CHECK_LIMIT,
+            limit_reported: false,
         }
     }
 
@@ -421,7 +445,8 @@ impl Validator {
                 }
             }
         }
-        self.activity_date = h.activity_date;
+        self.dates.activity = h.activity_date;
+        self.dates.period_start = h.activity_date.map(|d| crate::dates::add_days(d, -31));
         self.summary.count(&out[start..]);
     }
 
@@ -439,10 +464,24 @@ impl Validator {
         let account = r.base.consumer_account_number.as_str();
         {
             let mut c = Checker { out, record: number, account, segment: Segment::Base };
-            check_record(&mut c, r, &self.opts, self.activity_date);
+            check_record(&mut c, r, &self.opts, &self.dates);
         }
         let key = hash_key(&r.base.identification_number, account);
-        if !account.is_empty() && !self.seen.insert(key) {
+        let tracked = self.seen.len() < self.duplicate_limit;
+        if !tracked && !self.limit_reported {
+            self.limit_reported = true;
+            let mut c = Checker { out, record: number, account, segment: Segment::Base };
+            c.field(
+                "consumer_account_number",
+                "account.duplicate_check_limited",
+                format!(
+                    "the duplicate-account check tracks the first {} accounts; from this record on, duplicates are not detected",
+                    self.duplicate_limit
+                ),
+            );
+        }
+        let duplicate = if tracked { !self.seen.insert(key) } else { self.seen.contains(&key) };
+        if !account.is_empty() && duplicate {
             let mut c = Checker { out, record: number, account, segment: Segment::Base };
             c.field(
                 "consumer_account_number",
@@ -618,14 +657,80 @@ const PAST_DUE: &[&str] = &["71", "78", "80", "82", "83", "84", "93", "97"];
 const PAID: &[&str] = &["05", "13", "61", "62", "63", "64", "65"];
 const COLLECTION_TYPES: &[&str] = &["0C", "48", "77"];
 
-/// Membership in a short inline list.
-fn is(v: &str, list: &[&str]) -> bool {
-    list.contains(&v)
+/// A code of up to 3 bytes packed into an integer that sorts like the text (bytes
+/// left-aligned, length in the low byte); longer text gets a value no code has.
+#[inline]
+fn code(s: &str) -> u32 {
+    match *s.as_bytes() {
+        [] => 0,
+        [a] => (u32::from(a) << 24) | 1,
+        [a, b] => (u32::from(a) << 24) | (u32::from(b) << 16) | 2,
+        [a, b, c] => (u32::from(a) << 24) | (u32::from(b) << 16) | (u32::from(c) << 8) | 3,
+        _ => u32::MAX,
+    }
 }
 
-/// Membership in one of the named code lists above (sorted, a test checks it).
-fn in_list(v: &str, list: &[&str]) -> bool {
-    list.binary_search(&v).is_ok()
+/// Membership in a short inline list of codes (integer compares, no string compares).
+#[inline]
+fn is(v: &str, list: &[&str]) -> bool {
+    let k = code(v);
+    k != u32::MAX && list.iter().any(|x| code(x) == k)
+}
+
+/// [`code`] at compile time.
+const fn code_const(s: &str) -> u32 {
+    let b = s.as_bytes();
+    match b.len() {
+        0 => 0,
+        1 => ((b[0] as u32) << 24) | 1,
+        2 => ((b[0] as u32) << 24) | ((b[1] as u32) << 16) | 2,
+        3 => ((b[0] as u32) << 24) | ((b[1] as u32) << 16) | ((b[2] as u32) << 8) | 3,
+        _ => u32::MAX,
+    }
+}
+
+/// A code list packed with [`code`] and sorted, at compile time.
+const fn pack<const N: usize>(list: &[&str]) -> [u32; N] {
+    let mut out = [0u32; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = code_const(list[i]);
+        i += 1;
+    }
+    // Insertion sort (const context).
+    let mut i = 1;
+    while i < N {
+        let mut j = i;
+        while j > 0 && out[j - 1] > out[j] {
+            let t = out[j - 1];
+            out[j - 1] = out[j];
+            out[j] = t;
+            j -= 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+const ACCOUNT_TYPES_K: [u32; ACCOUNT_TYPES.len()] = pack::<{ ACCOUNT_TYPES.len() }>(ACCOUNT_TYPES);
+const STATUSES_K: [u32; STATUSES.len()] = pack::<{ STATUSES.len() }>(STATUSES);
+const SPECIAL_COMMENTS_K: [u32; SPECIAL_COMMENTS.len()] =
+    pack::<{ SPECIAL_COMMENTS.len() }>(SPECIAL_COMMENTS);
+const CCC_K: [u32; CCC.len()] = pack::<{ CCC.len() }>(CCC);
+const CII_K: [u32; CII.len()] = pack::<{ CII.len() }>(CII);
+const ECOA_K: [u32; ECOA.len()] = pack::<{ ECOA.len() }>(ECOA);
+const DELINQUENT_K: [u32; DELINQUENT.len()] = pack::<{ DELINQUENT.len() }>(DELINQUENT);
+const PAST_DUE_K: [u32; PAST_DUE.len()] = pack::<{ PAST_DUE.len() }>(PAST_DUE);
+const PAID_K: [u32; PAID.len()] = pack::<{ PAID.len() }>(PAID);
+const COLLECTION_TYPES_K: [u32; COLLECTION_TYPES.len()] =
+    pack::<{ COLLECTION_TYPES.len() }>(COLLECTION_TYPES);
+const STATE_CODES_K: [u32; crate::normalize::STATE_CODES.len()] =
+    pack::<{ crate::normalize::STATE_CODES.len() }>(crate::normalize::STATE_CODES);
+
+/// Membership in one of the packed code lists above.
+fn in_list(v: &str, list: &[u32]) -> bool {
+    let k = code(v);
+    k != u32::MAX && list.binary_search(&k).is_ok()
 }
 
 // One call per consumer segment (base, J1, J2); the arguments are that segment's fields.
@@ -641,7 +746,7 @@ fn check_consumer(
     names: [&str; 3],
     exempt_ecoa: &[&str],
 ) {
-    if !ecoa.is_empty() && !in_list(ecoa, ECOA) {
+    if !ecoa.is_empty() && !in_list(ecoa, &ECOA_K) {
         if is(ecoa, &["0", "4", "6"]) {
             c.field("ecoa_code", "consumer.ecoa_obsolete", format!("ECOA code {ecoa} is obsolete"));
         } else {
@@ -672,7 +777,7 @@ fn check_consumer(
     if phone != 0 && !(1_000_000_000..=9_999_999_999).contains(&phone) {
         c.field("telephone_number", "consumer.telephone", "telephone number is not 10 digits");
     }
-    if !cii.is_empty() && !in_list(cii, CII) {
+    if !cii.is_empty() && !in_list(cii, &CII_K) {
         c.field(
             "consumer_information_indicator",
             "consumer.information_indicator",
@@ -691,7 +796,7 @@ fn check_consumer(
 }
 
 fn check_address(c: &mut Checker<'_>, state: &str, zip: &str, ind: &str, res: &str, country: &str) {
-    if !state.is_empty() && !is(state, crate::normalize::STATE_CODES) {
+    if !state.is_empty() && !in_list(state, &STATE_CODES_K) {
         c.field("state", "address.state", format!("state {state:?} is not a USPS code"));
     }
     let digits = zip.bytes().all(|b| b.is_ascii_digit());
@@ -722,12 +827,18 @@ fn check_address(c: &mut Checker<'_>, state: &str, zip: &str, ind: &str, res: &s
     }
 }
 
-fn check_record(
-    c: &mut Checker<'_>,
-    r: &DataRecord,
-    opts: &ValidateOptions,
+/// Dates the rules compare against, computed once per file.
+#[derive(Clone, Copy, Debug, Default)]
+struct Dates {
+    /// Header activity date.
     activity: Option<Date>,
-) {
+    /// Start of the reporting period: 31 days before the activity date.
+    period_start: Option<Date>,
+    /// A first delinquency before this date is past the FCRA reporting period.
+    obsolete_before: Option<Date>,
+}
+
+fn check_record(c: &mut Checker<'_>, r: &DataRecord, opts: &ValidateOptions, dates: &Dates) {
     let b = &r.base;
     b.missing_required(&mut |f| c.required(f));
     b.lower_case(&mut |f| c.lower(f));
@@ -751,10 +862,10 @@ fn check_record(
         &b.residence_code,
         &b.country_code,
     );
-    check_dates(c, b, opts, activity);
+    check_dates(c, b, opts, dates);
     check_relationships(c, r);
-    if opts.collection_profile && in_list(&b.account_type, COLLECTION_TYPES) {
-        check_collection(c, r, opts);
+    if opts.collection_profile && in_list(&b.account_type, &COLLECTION_TYPES_K) {
+        check_collection(c, r, dates);
     }
     for j in &r.j1 {
         c.on(Segment::J1);
@@ -915,7 +1026,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         );
     }
     let t = b.account_type.as_str();
-    if !t.is_empty() && !in_list(t, ACCOUNT_TYPES) {
+    if !t.is_empty() && !in_list(t, &ACCOUNT_TYPES_K) {
         c.field(
             "account_type",
             "base.account_type",
@@ -939,7 +1050,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         );
     }
     let s = b.account_status.as_str();
-    if !s.is_empty() && !in_list(s, STATUSES) {
+    if !s.is_empty() && !in_list(s, &STATUSES_K) {
         c.field(
             "account_status",
             "base.account_status",
@@ -981,7 +1092,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         }
     }
     let sc = b.special_comment.as_str();
-    if !sc.is_empty() && !in_list(sc, SPECIAL_COMMENTS) {
+    if !sc.is_empty() && !in_list(sc, &SPECIAL_COMMENTS_K) {
         c.field(
             "special_comment",
             "base.special_comment",
@@ -989,7 +1100,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
         );
     }
     let ccc = b.compliance_condition_code.as_str();
-    if !ccc.is_empty() && !in_list(ccc, CCC) {
+    if !ccc.is_empty() && !in_list(ccc, &CCC_K) {
         c.field(
             "compliance_condition_code",
             "base.compliance_condition_code",
@@ -1012,8 +1123,7 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
             "account number has embedded or leading blanks",
         );
     } else if b.social_security_number.is_reported()
-        && acct.bytes().filter(u8::is_ascii_digit).count() >= 9
-        && acct.contains(&format!("{:09}", b.social_security_number.0))
+        && contains_ssn(acct.as_bytes(), b.social_security_number.0)
     {
         c.field(
             "consumer_account_number",
@@ -1023,7 +1133,22 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
     }
 }
 
-fn check_dates(c: &mut Checker<'_>, b: &Base, opts: &ValidateOptions, activity: Option<Date>) {
+/// True when the 9 digits of `ssn` appear in `text` (no allocation).
+fn contains_ssn(text: &[u8], ssn: u64) -> bool {
+    if text.len() < 9 {
+        return false;
+    }
+    let mut d = [0u8; 9];
+    let mut n = ssn;
+    for x in d.iter_mut().rev() {
+        *x = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    text.windows(9).any(|w| w == d)
+}
+
+fn check_dates(c: &mut Checker<'_>, b: &Base, opts: &ValidateOptions, dates: &Dates) {
+    let activity = dates.activity;
     if let Some(today) = opts.as_of {
         for name in [
             "date_opened",
@@ -1062,6 +1187,23 @@ fn check_dates(c: &mut Checker<'_>, b: &Base, opts: &ValidateOptions, activity: 
             format!("date of account information ({d}) is after the header activity date ({a})"),
         );
     }
+    let current = [
+        "11", "71", "78", "80", "82", "83", "84", "88", "89", "93", "94", "95", "96", "97", "DA",
+        "DF",
+    ];
+    if let (Some(d), Some(start)) = (doai, dates.period_start)
+        && d < start
+        && is(&b.account_status, &current)
+    {
+        c.field(
+            "date_account_information",
+            "crrg.doai_current_period",
+            format!(
+                "status {} reports a date of account information ({d}) in an earlier period than the file's activity date (C6)",
+                b.account_status
+            ),
+        );
+    }
 }
 
 fn base_date(b: &Base, name: &str) -> Option<Date> {
@@ -1085,7 +1227,7 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
         b.consumer_information_indicator.as_str(),
         &["A", "B", "C", "D", "E", "F", "G", "H", "Z", "1A", "V"],
     );
-    if in_list(s, DELINQUENT) && !dofd {
+    if in_list(s, &DELINQUENT_K) && !dofd {
         c.field(
             "date_first_delinquency",
             "cfpb.status_dofd_1",
@@ -1113,7 +1255,7 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
             "a current account (11) must not carry a date of first delinquency",
         );
     }
-    if in_list(s, PAST_DUE) && ccc != "XA" && b.amount_past_due == 0 {
+    if in_list(s, &PAST_DUE_K) && ccc != "XA" && b.amount_past_due == 0 {
         c.field(
             "amount_past_due",
             "cfpb.status_apd_1",
@@ -1127,25 +1269,21 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
             format!("status {s} must have no amount past due"),
         );
     }
-    if in_list(s, PAID) && b.current_balance > 0 {
+    if in_list(s, &PAID_K) && b.current_balance > 0 {
         c.field(
             "current_balance",
             "cfpb.status_balance_1",
             format!("status {s} (paid or closed) must have a zero balance"),
         );
     }
-    if in_list(s, PAST_DUE) && b.current_balance == 0 {
+    if in_list(s, &PAST_DUE_K) && b.current_balance == 0 {
         c.field("current_balance", "cfpb.status_balance_2", format!("status {s} needs a balance"));
     }
     let sc = b.special_comment.as_str();
-    if b.portfolio_type == "O"
-        && r.l1.is_none()
-        && !in_list(sc, &["AH", "AT", "O"])
-        && !s.is_empty()
-    {
+    if b.portfolio_type == "O" && r.l1.is_none() && !is(sc, &["AH", "AT", "O"]) && !s.is_empty() {
         if b.current_balance == 0
             && !is(s, &["11", "13", "62", "64", "88", "DA", "DF"])
-            && !is(s, PAST_DUE)
+            && !in_list(s, &PAST_DUE_K)
         {
             c.field(
                 "current_balance",
@@ -1154,11 +1292,8 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
             );
         }
         if b.current_balance > 0
-            && !in_list(
-                s,
-                &["11", "71", "78", "80", "82", "83", "84", "88", "93", "97", "DA", "DF"],
-            )
-            && !is(s, PAID)
+            && !is(s, &["11", "71", "78", "80", "82", "83", "84", "88", "93", "97", "DA", "DF"])
+            && !in_list(s, &PAID_K)
         {
             c.field(
                 "current_balance",
@@ -1219,7 +1354,7 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
         );
     }
     let t = b.account_type.as_str();
-    if in_list(t, COLLECTION_TYPES) && b.terms_frequency != "D" {
+    if in_list(t, &COLLECTION_TYPES_K) && b.terms_frequency != "D" {
         if b.credit_limit > 0 {
             c.field(
                 "credit_limit",
@@ -1292,7 +1427,7 @@ fn check_relationships(c: &mut Checker<'_>, r: &DataRecord) {
     }
 }
 
-fn check_collection(c: &mut Checker<'_>, r: &DataRecord, opts: &ValidateOptions) {
+fn check_collection(c: &mut Checker<'_>, r: &DataRecord, dates: &Dates) {
     let b = &r.base;
     if b.portfolio_type != "O" {
         c.field(
@@ -1334,11 +1469,18 @@ fn check_collection(c: &mut Checker<'_>, r: &DataRecord, opts: &ValidateOptions)
             format!("the first delinquency ({d}) must precede placement / purchase ({o})"),
         );
     }
-    if let (Some(d), Some(today)) = (b.date_first_delinquency, opts.as_of) {
+    if let (Some(d), Some(cutoff)) = (b.date_first_delinquency, dates.obsolete_before)
+        && d < cutoff
+        && !is(&b.account_status, &["DA", "DF"])
+    {
         let purge = crate::dates::add_years(crate::dates::add_days(d, 180), 7);
-        if purge <= today && !is(&b.account_status, &["DA", "DF"]) {
-            c.field("date_first_delinquency", "collection.obsolete", format!("the first delinquency ({d}) is past the 7-year reporting period (ended {purge})"));
-        }
+        c.field(
+            "date_first_delinquency",
+            "collection.obsolete",
+            format!(
+                "the first delinquency ({d}) is past the 7-year reporting period (ended {purge})"
+            ),
+        );
     }
     if is(&b.compliance_condition_code, &["XA", "XD", "XE", "XJ"]) {
         c.field(
@@ -1424,14 +1566,46 @@ mod tests {
         for l in
             [ACCOUNT_TYPES, STATUSES, SPECIAL_COMMENTS, CCC, CII, ECOA, DELINQUENT, PAST_DUE, PAID]
         {
-            assert!(l.windows(2).all(|w| w[0] < w[1]), "{l:?}");
+            assert!(l.windows(2).all(|w| w[0] < w[1] && code(w[0]) < code(w[1])), "{l:?}");
+            assert!(l.iter().all(|x| x.len() <= 3), "{l:?}");
         }
         assert!(
-            in_list("0C", ACCOUNT_TYPES)
-                && in_list("9B", ACCOUNT_TYPES)
-                && !in_list("0B", ACCOUNT_TYPES)
+            in_list("0C", &ACCOUNT_TYPES_K)
+                && in_list("9B", &ACCOUNT_TYPES_K)
+                && !in_list("0B", &ACCOUNT_TYPES_K)
         );
-        assert!(in_list("DF", STATUSES) && in_list("1A", CII) && in_list("DE", SPECIAL_COMMENTS));
+        assert!(
+            in_list("DF", &STATUSES_K)
+                && in_list("1A", &CII_K)
+                && in_list("DE", &SPECIAL_COMMENTS_K)
+        );
+        assert!(
+            !in_list("DFX", &STATUSES_K) && !is("LOCX", &["LOC"]) && is("LOC", &["REV", "LOC"])
+        );
+        assert!(!is("", &["A"]) && !in_list("1", &CII_K) && in_list("A", &CII_K));
+    }
+
+    #[test]
+    fn ssn_inside_an_account_number_is_found() {
+        assert!(contains_ssn(b"X-012345678-9", 12_345_678));
+        assert!(!contains_ssn(b"X-12345678", 12_345_678));
+        assert!(!contains_ssn(b"C000000001", 123_456_789));
+    }
+
+    #[test]
+    fn duplicate_check_is_bounded_and_says_so() {
+        let mut v = Validator::new(ValidateOptions::default());
+        v.duplicate_limit = 2;
+        let mut out = Vec::new();
+        for (i, acct) in ["A", "B", "A", "C", "C"].iter().enumerate() {
+            let mut r = good();
+            r.base.consumer_account_number = (*acct).into();
+            v.record(i as u64 + 1, &r, &mut out);
+        }
+        let rules: Vec<(u64, &str)> = out.iter().map(|f| (f.record, f.rule)).collect();
+        assert!(rules.contains(&(3, "account.duplicate")), "{rules:?}");
+        assert!(rules.contains(&(3, "account.duplicate_check_limited")), "{rules:?}");
+        assert!(!rules.contains(&(5, "account.duplicate")), "{rules:?}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod util;
 
 mod foundation;
-mod metro2;
+mod furnish;
 mod ingest;
 mod locate;
+mod metro2;

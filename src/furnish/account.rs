@@ -1,0 +1,478 @@
+//! Accounts as the furnishing rules see them, streamed from the system of record.
+//!
+//! One SQL query (ordered by client and account number, so a cycle's file is always in the
+//! same order) joins each account with its primary consumer, the consumer's current address and
+//! phone (the most recently recorded row in state `current`), its associated consumers (J1/J2) and the last snapshot furnished to the same bureau;
+//! dispute state is loaded once per cycle into a map (disputes are few). Values the database
+//! stores as text are parsed here; a value that does not parse is recorded on the account as a
+//! data error rather than failing the cycle.
+//!
+//! This module only reads; it must not decide anything about reporting.
+
+use std::collections::HashMap;
+
+use jiff::civil::Date;
+use rusqlite::{Connection, Row, params};
+use rust_decimal::Decimal;
+
+use crate::dates::DateFormat;
+use crate::money::Money;
+use crate::pii::{Dob, Ssn};
+
+/// A person on an account (primary or associated consumer).
+#[derive(Clone, Debug, Default)]
+pub struct Person {
+    /// Surname.
+    pub surname: String,
+    /// First name.
+    pub first_name: String,
+    /// Middle name (may be empty).
+    pub middle_name: String,
+    /// Metro 2 generation code (J, S, 2-9) or empty.
+    pub generation: String,
+    /// Structurally valid SSN, when one is on file.
+    pub ssn: Option<Ssn>,
+    /// Date of birth, when on file.
+    pub dob: Option<Dob>,
+    /// Date of death, when reported.
+    pub deceased_date: Option<Date>,
+    /// Bankruptcy chapter (`7`, `11`, `12`, `13`) when reported.
+    pub bankruptcy_chapter: Option<String>,
+    /// Bankruptcy status (`petition`, `discharged`, `dismissed`, `withdrawn`).
+    pub bankruptcy_status: Option<String>,
+    /// Current mailing address.
+    pub address: Option<Address>,
+    /// Current phone, 10 digits.
+    pub phone: Option<String>,
+}
+
+/// A mailing address as stored (already normalised by ingest).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Address {
+    /// First line.
+    pub line1: String,
+    /// Second line (may be empty).
+    pub line2: String,
+    /// City.
+    pub city: String,
+    /// Two-letter state code.
+    pub state: String,
+    /// 5- or 9-digit ZIP.
+    pub zip: String,
+}
+
+/// An associated consumer (Metro 2 J1/J2) with the ECOA code of their liability.
+#[derive(Clone, Debug, Default)]
+pub struct Associate {
+    /// The person.
+    pub person: Person,
+    /// ECOA code from `account_consumers`.
+    pub ecoa: String,
+}
+
+/// What was furnished for this account to the same bureau in the latest earlier cycle.
+#[derive(Clone, Debug, Default)]
+pub struct Prior {
+    /// Cycle date of that snapshot.
+    pub cycle_date: Option<Date>,
+    /// Metro 2 status reported (93, 62, DA, DF).
+    pub status: String,
+    /// Account number stored with the snapshot (the account's number at that time).
+    pub account_number: String,
+    /// Identification number reported.
+    pub identification_number: Option<String>,
+    /// DOFD reported (ISO text), if any.
+    pub dofd: Option<String>,
+    /// Payment history profile reported.
+    pub php: Option<String>,
+    /// Consumer information indicator reported.
+    pub cii: Option<String>,
+}
+
+impl Prior {
+    /// True when the account is on file at the bureau (last status not a deletion).
+    pub fn is_live(&self) -> bool {
+        self.status != "DA" && self.status != "DF"
+    }
+}
+
+/// Dispute state of an account at the cycle date (from the `disputes` table).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DisputeState {
+    /// A dispute is open (investigation in progress).
+    pub open: bool,
+    /// A finished dispute records that the consumer disagrees with its outcome
+    /// (a `consumer_disagrees` entry in `dispute_events`).
+    pub consumer_disagrees: bool,
+    /// A finished dispute deleted the account (outcome `deleted`).
+    pub deleted: bool,
+    /// A finished dispute deleted the account as fraud (outcome `deleted_fraud`).
+    pub deleted_fraud: bool,
+}
+
+/// A stored value that could not be parsed: the column and the error code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadValue {
+    /// Column name.
+    pub column: &'static str,
+    /// Error code (`invalid_date`, `invalid_amount`).
+    pub code: &'static str,
+}
+
+/// One account with everything the furnishing rules need.
+#[derive(Clone, Debug, Default)]
+pub struct Account {
+    /// `accounts.id`.
+    pub id: i64,
+    /// Client id.
+    pub client_id: String,
+    /// Client kind from the `clients` table (`agency`, `debt_buyer`, `returned_check`).
+    pub client_kind: String,
+    /// Client's account number.
+    pub account_number: String,
+    /// ECOA code of the primary consumer.
+    pub ecoa: String,
+    /// Metro 2 account type (48, 0C, 77).
+    pub account_type: String,
+    /// Original creditor (K1).
+    pub original_creditor: String,
+    /// K1 creditor classification.
+    pub creditor_class: String,
+    /// Seller, for debt buyers (K2).
+    pub purchased_from: Option<String>,
+    /// Date placed / purchased / check date.
+    pub placed_date: Option<Date>,
+    /// Amount placed / purchased.
+    pub placed_amount: Option<Money>,
+    /// Current balance.
+    pub current_balance: Option<Money>,
+    /// Amount past due.
+    pub amount_past_due: Option<Money>,
+    /// Original creditor's date of first delinquency.
+    pub dofd: Option<Date>,
+    /// Date of the last payment.
+    pub last_payment_date: Option<Date>,
+    /// Amount of the last payment.
+    pub last_payment_amount: Option<Money>,
+    /// Date closed.
+    pub date_closed: Option<Date>,
+    /// Account status in the system of record (`open`, `paid`, `settled`, `recalled`, `closed`).
+    pub status: String,
+    /// Medical debt.
+    pub medical: bool,
+    /// Date the validation notice was sent.
+    pub validation_notice_date: Option<Date>,
+    /// Date of the first conversation with the consumer.
+    pub first_communication_date: Option<Date>,
+    /// Most recent notice of undeliverability.
+    pub undeliverable_date: Option<Date>,
+    /// Identity theft confirmed.
+    pub fraud_confirmed: bool,
+    /// Furnishing allowed for this account (`accounts.furnish`).
+    pub furnish: bool,
+    /// Primary consumer.
+    pub consumer: Person,
+    /// Associated consumers, ordered by consumer id.
+    pub associates: Vec<Associate>,
+    /// Last snapshot furnished to the same bureau in an earlier cycle.
+    pub prior: Option<Prior>,
+    /// Last compliance condition code reported (non-blank) in an earlier cycle.
+    pub last_ccc: Option<String>,
+    /// Dispute state.
+    pub disputes: DisputeState,
+    /// Stored values that did not parse.
+    pub bad_values: Vec<BadValue>,
+}
+
+const ACCOUNT_SQL: &str = "
+SELECT a.id, a.client_id, COALESCE(cl.kind, ''), a.account_number, a.ecoa, a.account_type,
+       a.original_creditor, a.creditor_class, a.purchased_from, a.placed_date, a.placed_amount,
+       a.current_balance, a.amount_past_due, a.dofd, a.last_payment_date,
+       a.last_payment_amount, a.date_closed, a.status, a.medical, a.validation_notice_date,
+       a.first_communication_date, a.undeliverable_date, a.fraud_confirmed, a.furnish,
+       c.surname, c.first_name, c.middle_name, c.generation, c.ssn, c.dob, c.deceased_date,
+       c.bankruptcy_chapter, c.bankruptcy_status,
+       ad.line1, ad.line2, ad.city, ad.state, ad.zip,
+       ph.number,
+       CASE WHEN EXISTS (SELECT 1 FROM account_consumers x WHERE x.account_id = a.id) THEN
+       (SELECT json_group_array(json(j)) FROM (
+          SELECT json_object('ecoa', ac.ecoa, 'surname', o.surname, 'first_name', o.first_name,
+                 'middle_name', o.middle_name, 'generation', o.generation, 'ssn', o.ssn,
+                 'dob', o.dob, 'deceased_date', o.deceased_date,
+                 'bankruptcy_chapter', o.bankruptcy_chapter,
+                 'bankruptcy_status', o.bankruptcy_status,
+                 'line1', oa.line1, 'line2', oa.line2, 'city', oa.city, 'state', oa.state,
+                 'zip', oa.zip,
+                 'phone', (SELECT p.number FROM phones p WHERE p.id = (SELECT max(q.id)
+                           FROM phones q WHERE q.consumer_id = o.id AND q.status = 'current'))
+                 ) AS j
+          FROM account_consumers ac
+          JOIN consumers o ON o.id = ac.consumer_id
+          LEFT JOIN addresses oa ON oa.id = (SELECT max(id) FROM addresses
+                 WHERE consumer_id = o.id AND status = 'current')
+          WHERE ac.account_id = a.id
+          ORDER BY ac.consumer_id))
+       END,
+       s.cycle_date, s.account_status, s.account_number,
+       json_extract(s.fields, '$.current_identification_number'), json_extract(s.fields, '$.dofd'),
+       json_extract(s.fields, '$.php'), json_extract(s.fields, '$.cii'),
+       (SELECT x.ccc FROM furnish_snapshots x
+         WHERE x.account_id = a.id AND x.bureau = ?1 AND x.cycle_date < ?2 AND x.ccc <> ''
+         ORDER BY x.cycle_date DESC LIMIT 1)
+FROM accounts a
+JOIN consumers c ON c.id = a.consumer_id
+LEFT JOIN clients cl ON cl.id = a.client_id
+LEFT JOIN addresses ad ON ad.id = (SELECT max(id) FROM addresses
+       WHERE consumer_id = c.id AND status = 'current')
+LEFT JOIN phones ph ON ph.id = (SELECT max(id) FROM phones
+       WHERE consumer_id = c.id AND status = 'current')
+LEFT JOIN furnish_snapshots s ON s.id = (SELECT id FROM furnish_snapshots
+       WHERE account_id = a.id AND bureau = ?1 AND cycle_date < ?2
+       ORDER BY cycle_date DESC LIMIT 1)
+ORDER BY a.client_id, a.account_number";
+
+/// Loads the dispute state of every account with a dispute received on or before `as_of`.
+pub fn load_disputes(
+    conn: &Connection,
+    as_of: Date,
+) -> rusqlite::Result<HashMap<i64, DisputeState>> {
+    let mut stmt = conn.prepare(
+        "SELECT d.account_id, d.status, COALESCE(d.outcome, ''),
+                EXISTS (SELECT 1 FROM dispute_events e
+                        WHERE e.dispute_id = d.id AND e.action = 'consumer_disagrees')
+         FROM disputes d WHERE d.received_date <= ?1 ORDER BY d.id",
+    )?;
+    let mut rows = stmt.query(params![as_of.to_string()])?;
+    let mut out: HashMap<i64, DisputeState> = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let account: i64 = r.get(0)?;
+        let status: String = r.get(1)?;
+        let outcome: String = r.get(2)?;
+        let disagrees: bool = r.get(3)?;
+        let st = out.entry(account).or_default();
+        if status == "open" {
+            st.open = true;
+        } else {
+            st.consumer_disagrees |= disagrees;
+            st.deleted |= outcome == "deleted";
+            st.deleted_fraud |= outcome == "deleted_fraud";
+        }
+    }
+    Ok(out)
+}
+
+/// Streams every account, in file order, to `each`. `label` is the bureau name the
+/// snapshots are stored under (a bureau, or `all` for a shared file); only snapshots of
+/// cycles before `as_of` count as prior.
+pub fn for_each_account<F>(
+    conn: &Connection,
+    label: &str,
+    as_of: Date,
+    disputes: &HashMap<i64, DisputeState>,
+    mut each: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut(Account) -> anyhow::Result<()>,
+{
+    // Before the first cycle for this bureau there is nothing to look up in the snapshots.
+    let any_prior: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM furnish_snapshots WHERE bureau = ?1 AND cycle_date < ?2)",
+        params![label, as_of.to_string()],
+        |r| r.get(0),
+    )?;
+    let sql = if any_prior { ACCOUNT_SQL.to_string() } else { without_snapshots(ACCOUNT_SQL) };
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params![label, as_of.to_string()])?;
+    while let Some(r) = rows.next()? {
+        let mut acc = from_row(r)?;
+        acc.disputes = disputes.get(&acc.id).copied().unwrap_or_default();
+        each(acc)?;
+    }
+    Ok(())
+}
+
+/// The account query with the snapshot columns replaced by NULLs and the snapshot join
+/// removed (same column positions).
+fn without_snapshots(sql: &str) -> String {
+    let cols_from = sql.find("       s.cycle_date,").unwrap_or(sql.len());
+    let cols_to = sql.find("FROM accounts a").unwrap_or(sql.len());
+    let join_from = sql.find("LEFT JOIN furnish_snapshots s").unwrap_or(sql.len());
+    let join_to = sql.find("ORDER BY a.client_id").unwrap_or(sql.len());
+    match (sql.get(..cols_from), sql.get(cols_to..join_from), sql.get(join_to..)) {
+        (Some(head), Some(middle), Some(tail)) => format!(
+            "{head}       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ?1 IS NULL AND ?2 IS NULL\n{middle}{tail}"
+        ),
+        _ => sql.to_string(),
+    }
+}
+
+/// The column as text without copying (`None` for NULL or blank).
+fn str_ref<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    let v = r.get_ref(i)?;
+    let s = match v {
+        rusqlite::types::ValueRef::Null => None,
+        rusqlite::types::ValueRef::Text(t) => Some(std::str::from_utf8(t).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })?),
+        _ => return Err(rusqlite::Error::InvalidColumnType(i, String::new(), v.data_type())),
+    };
+    Ok(s.filter(|s| !s.trim().is_empty()))
+}
+
+fn text(r: &Row<'_>, i: usize) -> rusqlite::Result<String> {
+    Ok(str_ref(r, i)?.unwrap_or_default().to_string())
+}
+
+fn opt_text(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
+    Ok(str_ref(r, i)?.map(str::to_string))
+}
+
+fn date(raw: Option<&str>, column: &'static str, bad: &mut Vec<BadValue>) -> Option<Date> {
+    let raw = raw?;
+    match DateFormat::Iso.parse(raw) {
+        Ok(d) => Some(d),
+        Err(_) => {
+            bad.push(BadValue { column, code: "invalid_date" });
+            None
+        }
+    }
+}
+
+fn money(raw: Option<&str>, column: &'static str, bad: &mut Vec<BadValue>) -> Option<Money> {
+    let raw = raw?;
+    match Decimal::from_str_exact(raw.trim()) {
+        Ok(d) => Some(Money(d)),
+        Err(_) => {
+            bad.push(BadValue { column, code: "invalid_amount" });
+            None
+        }
+    }
+}
+
+fn from_row(r: &Row<'_>) -> anyhow::Result<Account> {
+    let mut bad = Vec::new();
+    let mut acc = Account {
+        id: r.get(0)?,
+        client_id: text(r, 1)?,
+        client_kind: text(r, 2)?,
+        account_number: text(r, 3)?,
+        ecoa: text(r, 4)?,
+        account_type: text(r, 5)?,
+        original_creditor: text(r, 6)?,
+        creditor_class: text(r, 7)?,
+        purchased_from: opt_text(r, 8)?,
+        ..Account::default()
+    };
+    acc.placed_date = date(str_ref(r, 9)?, "placed_date", &mut bad);
+    acc.placed_amount = money(str_ref(r, 10)?, "placed_amount", &mut bad);
+    acc.current_balance = money(str_ref(r, 11)?, "current_balance", &mut bad);
+    acc.amount_past_due = money(str_ref(r, 12)?, "amount_past_due", &mut bad);
+    acc.dofd = date(str_ref(r, 13)?, "dofd", &mut bad);
+    acc.last_payment_date = date(str_ref(r, 14)?, "last_payment_date", &mut bad);
+    acc.last_payment_amount = money(str_ref(r, 15)?, "last_payment_amount", &mut bad);
+    acc.date_closed = date(str_ref(r, 16)?, "date_closed", &mut bad);
+    acc.status = text(r, 17)?;
+    acc.medical = r.get::<_, i64>(18)? != 0;
+    acc.validation_notice_date = date(str_ref(r, 19)?, "validation_notice_date", &mut bad);
+    acc.first_communication_date = date(str_ref(r, 20)?, "first_communication_date", &mut bad);
+    acc.undeliverable_date = date(str_ref(r, 21)?, "undeliverable_date", &mut bad);
+    acc.fraud_confirmed = r.get::<_, i64>(22)? != 0;
+    acc.furnish = r.get::<_, i64>(23)? != 0;
+    let mut consumer = Person {
+        surname: text(r, 24)?,
+        first_name: text(r, 25)?,
+        middle_name: text(r, 26)?,
+        generation: text(r, 27)?,
+        ssn: str_ref(r, 28)?.and_then(|s| Ssn::parse(s).ok()),
+        ..Person::default()
+    };
+    consumer.dob = date(str_ref(r, 29)?, "dob", &mut bad).map(Dob::new);
+    consumer.deceased_date = date(str_ref(r, 30)?, "deceased_date", &mut bad);
+    consumer.bankruptcy_chapter = opt_text(r, 31)?;
+    consumer.bankruptcy_status = opt_text(r, 32)?;
+    if let Some(line1) = opt_text(r, 33)? {
+        consumer.address = Some(Address {
+            line1,
+            line2: text(r, 34)?,
+            city: text(r, 35)?,
+            state: text(r, 36)?,
+            zip: text(r, 37)?,
+        });
+    }
+    consumer.phone = opt_text(r, 38)?;
+    acc.consumer = consumer;
+    if let Some(json) = str_ref(r, 39)? {
+        acc.associates = parse_associates(json, &mut bad)?;
+    }
+    if let Some(status) = opt_text(r, 41)? {
+        acc.prior = Some(Prior {
+            cycle_date: date(str_ref(r, 40)?, "snapshot.cycle_date", &mut bad),
+            status,
+            account_number: text(r, 42)?,
+            identification_number: opt_text(r, 43)?,
+            dofd: opt_text(r, 44)?,
+            php: opt_text(r, 45)?,
+            cii: opt_text(r, 46)?,
+        });
+    }
+    acc.last_ccc = opt_text(r, 47)?;
+    acc.bad_values = bad;
+    Ok(acc)
+}
+
+#[derive(serde::Deserialize)]
+struct RawAssociate {
+    ecoa: Option<String>,
+    surname: Option<String>,
+    first_name: Option<String>,
+    middle_name: Option<String>,
+    generation: Option<String>,
+    ssn: Option<String>,
+    dob: Option<String>,
+    deceased_date: Option<String>,
+    bankruptcy_chapter: Option<String>,
+    bankruptcy_status: Option<String>,
+    line1: Option<String>,
+    line2: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    zip: Option<String>,
+    phone: Option<String>,
+}
+
+fn parse_associates(json: &str, bad: &mut Vec<BadValue>) -> anyhow::Result<Vec<Associate>> {
+    let raw: Vec<RawAssociate> = serde_json::from_str(json)?;
+    let nonblank = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
+    Ok(raw
+        .into_iter()
+        .map(|a| {
+            let address = nonblank(a.line1).map(|line1| Address {
+                line1,
+                line2: a.line2.unwrap_or_default(),
+                city: a.city.unwrap_or_default(),
+                state: a.state.unwrap_or_default(),
+                zip: a.zip.unwrap_or_default(),
+            });
+            Associate {
+                ecoa: a.ecoa.unwrap_or_default(),
+                person: Person {
+                    surname: a.surname.unwrap_or_default(),
+                    first_name: a.first_name.unwrap_or_default(),
+                    middle_name: a.middle_name.unwrap_or_default(),
+                    generation: a.generation.unwrap_or_default(),
+                    ssn: nonblank(a.ssn).and_then(|s| Ssn::parse(&s).ok()),
+                    dob: date(nonblank(a.dob).as_deref(), "associate.dob", bad).map(Dob::new),
+                    deceased_date: date(
+                        nonblank(a.deceased_date).as_deref(),
+                        "associate.deceased_date",
+                        bad,
+                    ),
+                    bankruptcy_chapter: nonblank(a.bankruptcy_chapter),
+                    bankruptcy_status: nonblank(a.bankruptcy_status),
+                    address,
+                    phone: nonblank(a.phone),
+                },
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,244 @@
+//! The typed furnish record: what one account will be reported as this cycle, before it is
+//! handed to the Metro 2 writer, and the masked field map stored as its snapshot.
+//!
+//! This module holds values, not policy ([`super::rules`] decides them) and not bytes (the
+//! Metro 2 engine formats them). Snapshot JSON never contains an SSN or DOB in clear.
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use super::account::Address;
+use crate::pii::{Dob, Ssn};
+
+/// Metro 2 account status a collection furnisher reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Status {
+    /// `93`: account assigned to collections (unpaid).
+    #[serde(rename = "93")]
+    Collection,
+    /// `62`: paid in full, was a collection account (with special comment AU when settled).
+    #[serde(rename = "62")]
+    Paid,
+    /// `DA`: delete entire account (not fraud).
+    #[serde(rename = "DA")]
+    Delete,
+    /// `DF`: delete entire account, confirmed fraud.
+    #[serde(rename = "DF")]
+    DeleteFraud,
+}
+
+impl Status {
+    /// The two-character code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Collection => "93",
+            Status::Paid => "62",
+            Status::Delete => "DA",
+            Status::DeleteFraud => "DF",
+        }
+    }
+}
+
+/// A consumer as reported in the Base segment or a J1/J2 segment.
+#[derive(Clone, Debug, Default)]
+pub struct Subject {
+    /// Surname.
+    pub surname: String,
+    /// First name.
+    pub first_name: String,
+    /// Middle name.
+    pub middle_name: String,
+    /// Generation code (J, S, 2-9) or empty.
+    pub generation: String,
+    /// SSN, when valid and on file.
+    pub ssn: Option<Ssn>,
+    /// Date of birth, when on file.
+    pub dob: Option<Dob>,
+    /// Phone, 10 digits.
+    pub phone: Option<String>,
+    /// ECOA code (X when deceased).
+    pub ecoa: String,
+    /// Consumer information indicator (bankruptcy), or empty.
+    pub cii: String,
+    /// Address: always present on the Base subject; on an associate only for J2.
+    pub address: Option<Address>,
+}
+
+/// L1: account number / identification number change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// 1 account number, 2 identification number, 3 both.
+    pub indicator: u8,
+    /// New consumer account number (indicator 1 or 3).
+    pub new_account_number: String,
+    /// New identification number (indicator 2 or 3).
+    pub new_identification_number: String,
+}
+
+/// Everything one account reports this cycle.
+#[derive(Clone, Debug)]
+pub struct FurnishRecord {
+    /// `accounts.id`.
+    pub account_id: i64,
+    /// Client id.
+    pub client_id: String,
+    /// Identification number reported in the Base segment.
+    pub identification_number: String,
+    /// Consumer account number reported in the Base segment (the old one when L1 is present).
+    pub account_number: String,
+    /// The account's current number (stored with the snapshot).
+    pub current_account_number: String,
+    /// Identification number the account is now under (stored with the snapshot).
+    pub current_identification_number: String,
+    /// Account type: 48, 0C or 77.
+    pub account_type: String,
+    /// Date opened: placement / purchase / check date.
+    pub date_opened: Date,
+    /// Highest credit: amount placed or purchased, whole dollars.
+    pub highest_credit: u64,
+    /// Terms duration (`001` for portfolio O).
+    pub terms_duration: &'static str,
+    /// Terms frequency (`P`).
+    pub terms_frequency: &'static str,
+    /// Payments received this period, whole dollars.
+    pub actual_payment: u64,
+    /// Account status.
+    pub status: Status,
+    /// Payment history profile (24 characters).
+    pub php: String,
+    /// Special comment (AU for settled) or empty.
+    pub special_comment: &'static str,
+    /// Compliance condition code or empty.
+    pub ccc: &'static str,
+    /// Current balance, whole dollars.
+    pub current_balance: u64,
+    /// Amount past due, whole dollars.
+    pub amount_past_due: u64,
+    /// Date of account information.
+    pub doai: Date,
+    /// Date of first delinquency.
+    pub dofd: Option<Date>,
+    /// Date closed.
+    pub date_closed: Option<Date>,
+    /// Date of last payment.
+    pub last_payment_date: Option<Date>,
+    /// Primary consumer.
+    pub consumer: Subject,
+    /// Associated consumers: J2 when `address` is set, else J1.
+    pub associates: Vec<Subject>,
+    /// K1: original creditor name.
+    pub original_creditor: String,
+    /// K1: creditor classification.
+    pub creditor_class: String,
+    /// K2 (purchased from): seller's name, debt buyers only.
+    pub purchased_from: Option<String>,
+    /// L1, when the account or identification number changed since last furnished.
+    pub change: Option<Change>,
+    /// For DA/DF records: the gate that deleted the account.
+    pub deleted_by: Option<&'static str>,
+}
+
+/// The snapshot's field map (`furnish_snapshots.fields`): what was reported, SSN and DOB
+/// masked.
+#[derive(Serialize)]
+struct SnapshotFields<'a> {
+    identification_number: &'a str,
+    account_number: &'a str,
+    current_account_number: &'a str,
+    current_identification_number: &'a str,
+    account_type: &'a str,
+    date_opened: String,
+    highest_credit: u64,
+    actual_payment: u64,
+    status: &'static str,
+    php: &'a str,
+    special_comment: &'static str,
+    ccc: &'static str,
+    current_balance: u64,
+    amount_past_due: u64,
+    doai: String,
+    dofd: Option<String>,
+    date_closed: Option<String>,
+    last_payment_date: Option<String>,
+    surname: &'a str,
+    first_name: &'a str,
+    ssn: Option<String>,
+    dob: Option<String>,
+    ecoa: &'a str,
+    cii: &'a str,
+    associates: Vec<AssociateFields<'a>>,
+    original_creditor: &'a str,
+    creditor_class: &'a str,
+    purchased_from: Option<&'a str>,
+    l1: Option<u8>,
+    deleted_by: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct AssociateFields<'a> {
+    segment: &'static str,
+    surname: &'a str,
+    ssn: Option<String>,
+    dob: Option<String>,
+    ecoa: &'a str,
+}
+
+impl FurnishRecord {
+    /// The masked field map stored as the snapshot (JSON, stable key order).
+    pub fn snapshot_json(&self) -> String {
+        let f = SnapshotFields {
+            identification_number: &self.identification_number,
+            account_number: &self.account_number,
+            current_account_number: &self.current_account_number,
+            current_identification_number: &self.current_identification_number,
+            account_type: &self.account_type,
+            date_opened: self.date_opened.to_string(),
+            highest_credit: self.highest_credit,
+            actual_payment: self.actual_payment,
+            status: self.status.code(),
+            php: &self.php,
+            special_comment: self.special_comment,
+            ccc: self.ccc,
+            current_balance: self.current_balance,
+            amount_past_due: self.amount_past_due,
+            doai: self.doai.to_string(),
+            dofd: self.dofd.map(|d| d.to_string()),
+            date_closed: self.date_closed.map(|d| d.to_string()),
+            last_payment_date: self.last_payment_date.map(|d| d.to_string()),
+            surname: &self.consumer.surname,
+            first_name: &self.consumer.first_name,
+            ssn: self.consumer.ssn.as_ref().map(Ssn::masked),
+            dob: self.consumer.dob.map(|d| d.to_string()),
+            ecoa: &self.consumer.ecoa,
+            cii: &self.consumer.cii,
+            associates: self
+                .associates
+                .iter()
+                .map(|a| AssociateFields {
+                    segment: if a.address.is_some() { "J2" } else { "J1" },
+                    surname: &a.surname,
+                    ssn: a.ssn.as_ref().map(Ssn::masked),
+                    dob: a.dob.map(|d| d.to_string()),
+                    ecoa: &a.ecoa,
+                })
+                .collect(),
+            original_creditor: &self.original_creditor,
+            creditor_class: &self.creditor_class,
+            purchased_from: self.purchased_from.as_deref(),
+            l1: self.change.as_ref().map(|c| c.indicator),
+            deleted_by: self.deleted_by,
+        };
+        // Serialising plain strings and numbers cannot fail.
+        serde_json::to_string(&f).unwrap_or_else(|_| "{}".to_string())
+    }
+
+    /// Number of J1 segments.
+    pub fn j1_count(&self) -> usize {
+        self.associates.iter().filter(|a| a.address.is_none()).count()
+    }
+
+    /// Number of J2 segments.
+    pub fn j2_count(&self) -> usize {
+        self.associates.iter().filter(|a| a.address.is_some()).count()
+    }
+}
