@@ -77,6 +77,22 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     };
     let status = outcome.exit_status();
     let summary = outcome.to_json();
+    audit_and_print(&db, run_id, ctx, &outcome, args.format, true)?;
+    db.finish_run(run_id, status, &summary)?;
+    Ok(status)
+}
+
+/// Audits each file of a cycle and prints the cycle report (shared with the nightly batch,
+/// which prints the compact form: `list_exclusions = false`).
+pub fn audit_and_print(
+    db: &crate::store::Db,
+    run_id: i64,
+    ctx: &Ctx,
+    outcome: &crate::furnish::CycleOutcome,
+    format: Format,
+    list_exclusions: bool,
+) -> anyhow::Result<()> {
+    let status = outcome.exit_status();
     for f in &outcome.files {
         let action = match f.status {
             FileStatus::Published => "furnish.publish",
@@ -89,7 +105,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             action,
             f.path.as_ref().map(|p| format!("file:{}", p.display())).as_deref(),
             &serde_json::json!({
-                "cycle_date": args.as_of.to_string(),
+                "cycle_date": outcome.as_of.to_string(),
                 "bureau": f.label,
                 "accounts": f.report.accounts,
                 "furnished": f.report.furnished,
@@ -98,13 +114,12 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             }),
         )?;
     }
-    db.finish_run(run_id, status, &summary)?;
     if !ctx.quiet || status != ExitStatus::Ok {
-        match args.format {
-            Format::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
+        match format {
+            Format::Json => println!("{}", serde_json::to_string_pretty(&outcome.to_json())?),
             Format::Text => {
                 for f in &outcome.files {
-                    print!("{}", f.report.to_text());
+                    print!("{}", f.report.to_text_with(list_exclusions));
                     match (&f.path, f.status) {
                         (Some(p), FileStatus::Published) => println!("  published {}", p.display()),
                         (Some(p), FileStatus::Blocked) => {
@@ -119,7 +134,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             }
         }
     }
-    Ok(status)
+    Ok(())
 }
 
 /// `out/furnish` in the database's directory.

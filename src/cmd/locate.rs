@@ -44,6 +44,13 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
     };
     db.finish_run(run_id, outcome.status, &serde_json::to_value(&outcome)?)?;
+    print_outcome(&outcome, ctx);
+    Ok(outcome.status)
+}
+
+/// Prints a locate run's rejects, vendor errors and per-source summary (shared with the
+/// nightly batch).
+pub fn print_outcome(outcome: &crate::locate::LocateOutcome, ctx: &Ctx) {
     for src in &outcome.sources {
         for r in &src.reject_samples {
             eprintln!("skiptrace: {r}");
@@ -58,7 +65,6 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     if !ctx.quiet {
         print!("{}", outcome.render());
     }
-    Ok(outcome.status)
 }
 
 /// `out/` beside the database file.

@@ -7,9 +7,12 @@
 use jiff::civil::Date;
 
 use crate::cmd::Ctx;
+use crate::cmd::furnish::Format;
 use crate::cmd::ingest::{describe, status_of};
 use crate::exit::ExitStatus;
+use crate::furnish::{CycleOptions, run_cycle};
 use crate::ingest::{self, FileKind, FileReport, Source};
+use crate::locate::{LocateOptions, run_locate};
 use crate::store::{Db, RunLock};
 
 /// Flags of `skiptrace run`.
@@ -18,7 +21,8 @@ pub struct Args {
     /// Business date of the batch (default: today).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::dates::parse_as_of)]
     pub as_of: Option<Date>,
-    /// Directory for the batch's output files (default: out/ beside the database).
+    /// Directory for the batch's output files (default: out/ beside the database): leads in
+    /// `locate/`, Metro 2 files in `furnish/` (unless `[furnish] out_dir` is set).
     #[arg(long, value_name = "DIR")]
     pub out: Option<std::path::PathBuf>,
 }
@@ -87,17 +91,61 @@ fn ingest_stage(
     Ok(status)
 }
 
-/// Later stages of the batch plug in here, in order, each returning its exit status
-/// (row-level findings) or an error (fatal): locate (skip tracing of accounts without a good
-/// address or phone), then furnish (the Metro 2 file when a reporting cycle is due).
+/// The stages after ingest, in order, each returning its exit status (row-level findings)
+/// or an error (fatal): locate (skip tracing of the accounts that lost contact), when
+/// `[locate]` names sources; then furnish (the Metro 2 file), when `[furnish]` is configured
+/// and the as-of date is one of its `cycle_days`.
 fn later_stages(
-    _db: &mut Db,
-    _ctx: &Ctx,
-    _args: &Args,
-    _as_of: Date,
-    _run_id: i64,
+    db: &mut Db,
+    ctx: &Ctx,
+    args: &Args,
+    as_of: Date,
+    run_id: i64,
 ) -> anyhow::Result<ExitStatus> {
-    Ok(ExitStatus::Ok)
+    let out =
+        args.out.clone().unwrap_or_else(|| crate::cmd::locate::default_out_dir(&ctx.db_path()));
+    let mut status = ExitStatus::Ok;
+    match &ctx.config.raw.locate {
+        Some(l) if !l.sources.is_empty() => {
+            let opts = LocateOptions {
+                as_of,
+                sources: Vec::new(),
+                out_dir: out.join("locate"),
+                matches_out: None,
+            };
+            let outcome = run_locate(db, &ctx.config, &opts, run_id)?;
+            crate::cmd::locate::print_outcome(&outcome, ctx);
+            status = status.worst(outcome.status);
+        }
+        _ => {
+            if !ctx.quiet {
+                println!("locate: no [locate.sources] configured; skipped");
+            }
+        }
+    }
+    match &ctx.config.raw.furnish {
+        Some(f) if f.is_due(as_of) => {
+            let out_dir = match &f.out_dir {
+                Some(o) => ctx.resolve(o),
+                None => out.join("furnish"),
+            };
+            let opts = CycleOptions { bureau: None, dry_run: false, out_dir };
+            let outcome = run_cycle(db, &ctx.config, as_of, &opts)?;
+            crate::cmd::furnish::audit_and_print(db, run_id, ctx, &outcome, Format::Text, false)?;
+            status = status.worst(outcome.exit_status());
+        }
+        Some(f) => {
+            if !ctx.quiet {
+                println!("furnish: not due on {as_of} (cycle days {:?})", f.cycle_days);
+            }
+        }
+        None => {
+            if !ctx.quiet {
+                println!("furnish: no [furnish] section configured; skipped");
+            }
+        }
+    }
+    Ok(status)
 }
 
 /// The run's JSON summary for the run ledger.

@@ -208,8 +208,14 @@ impl CycleReport {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 
-    /// The report as text for the operator.
+    /// The report as text for the operator, with the list of excluded accounts.
     pub fn to_text(&self) -> String {
+        self.to_text_with(true)
+    }
+
+    /// The report as text; `list_exclusions = false` gives the compact form (counts only)
+    /// that the nightly batch prints.
+    pub fn to_text_with(&self, list_exclusions: bool) -> String {
         let mut lines: Vec<String> = vec![
             format!(
                 "furnish {} {}: {} ({})",
@@ -256,7 +262,12 @@ impl CycleReport {
         for (rule, n) in &self.validation.by_rule {
             lines.push(format!("    {rule}: {n}"));
         }
-        if !self.exclusions.is_empty() {
+        if !list_exclusions && !self.exclusions.is_empty() {
+            lines.push(format!(
+                "  excluded accounts: {} (listed by `skiptrace furnish --format json` and in furnish_exclusions)",
+                self.excluded
+            ));
+        } else if !self.exclusions.is_empty() {
             lines.push("  excluded accounts:".to_string());
             for e in &self.exclusions {
                 lines.push(format!(
