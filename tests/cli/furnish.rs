@@ -11,7 +11,7 @@ use skiptrace::furnish::sample::{self, SampleAccount, SampleAssociate};
 use skiptrace::furnish::{CycleOptions, FileStatus, run_cycle};
 use skiptrace::store::Db;
 
-use crate::util::{Workdir, repo, show};
+use crate::util::{Workdir, copy_demo, repo, show};
 
 const CONFIG: &str = r#"
 [clients.ACME]
@@ -516,48 +516,22 @@ proptest! {
 }
 
 /// `[furnish]` for the demo configuration (the demo's own file has none).
-const DEMO_FURNISH: &str = r#"
-[furnish]
-reporter_name = "Demo Recovery Services LLC"
-reporter_address = "100 Congress Ave, Austin TX 78701"
-reporter_phone = "5125550100"
-identification_number = "DEMOAGY001"
-
-[furnish.program_identifiers]
-equifax = "EQDEMO0001"
-experian = "EXDEM"
-"#;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name();
-        if e.file_type().unwrap().is_file() && !name.to_string_lossy().contains(".rejects.") {
-            std::fs::copy(e.path(), to.join(name)).unwrap();
-        }
-    }
-}
-
 /// The demo portfolio, ingested by the nightly batch, furnished: the file validates clean,
 /// every account is either furnished or excluded with a reason, and the cycle's counts match
 /// the checked-in summary (`SKIPTRACE_BLESS=1` to update it).
 #[test]
 fn demo_portfolio_furnishes_clean_and_explains_every_exclusion() {
     let wd = Workdir::new();
-    copy_dir(&repo("fixtures/demo"), &wd.join("fixtures/demo"));
-    copy_dir(&repo("formats/ingest"), &wd.join("formats/ingest"));
+    copy_demo(&wd);
     let o = wd
         .cmd()
         .args(["--config", "fixtures/demo/skiptrace.toml", "run", "--as-of", "2026-11-20"])
         .output()
         .unwrap();
     assert!(matches!(o.status.code(), Some(0) | Some(1)), "{}", show(&o));
-    let demo = std::fs::read_to_string(wd.join("fixtures/demo/skiptrace.toml")).unwrap();
-    wd.write("fixtures/demo/furnish.toml", format!("{demo}\n{DEMO_FURNISH}"));
     let args = [
         "--config",
-        "fixtures/demo/furnish.toml",
+        "fixtures/demo/skiptrace.toml",
         "furnish",
         "--as-of",
         "2026-11-20",

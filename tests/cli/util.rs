@@ -73,3 +73,25 @@ pub fn show(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// Copies a directory tree (files only), skipping rejects files a previous run left behind.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        let ty = e.file_type().unwrap();
+        if ty.is_dir() {
+            copy_tree(&e.path(), &to.join(&name));
+        } else if ty.is_file() && !name.to_string_lossy().contains(".rejects.") {
+            std::fs::copy(e.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// Copies the demo (`fixtures/demo/` and the `formats/` mappings it names) into `wd`, keeping
+/// the repository's relative layout, so `--config fixtures/demo/skiptrace.toml` works there.
+pub fn copy_demo(wd: &Workdir) {
+    copy_tree(&repo("fixtures/demo"), &wd.join("fixtures/demo"));
+    copy_tree(&repo("formats"), &wd.join("formats"));
+}
