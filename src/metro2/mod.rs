@@ -3,7 +3,7 @@
 //! Owns the 426-character Metro 2 format: the field tables ([`layout`], generated from
 //! `formats/metro2/*.csv`), the typed records ([`model`]), encoding ([`codec`], [`writer`]),
 //! trailer totals ([`totals`]), validation ([`validate`]), streaming reading ([`reader`],
-//! [`file`]), JSON and CSV conversion ([`convert`]) and cycle comparison ([`diff`]). It knows
+//! [`file`](mod@file)), JSON and CSV conversion ([`convert`]) and cycle comparison ([`diff`]). It knows
 //! nothing of the database or of how accounts become records (that is [`crate::furnish`]).
 //!
 //! # Writing and validating a file

@@ -236,7 +236,7 @@ impl<R: Read> Reader<R> {
                     .into(),
             ));
         }
-        match head_nl.iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', head_nl) {
             Some(p) if p >= 366 => {
                 self.mode = Mode::Lines;
                 let cr = p > 0 && head_nl.get(p - 1) == Some(&b'\r');
@@ -266,7 +266,7 @@ impl<R: Read> Reader<R> {
                     return Ok(false);
                 }
                 let a = self.buf.get(self.start..self.end).unwrap_or_default();
-                match a.iter().position(|&b| b == b'\n') {
+                match memchr::memchr(b'\n', a) {
                     Some(p) => {
                         let line = a.get(..p).unwrap_or_default();
                         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -287,7 +287,7 @@ impl<R: Read> Reader<R> {
                             if a.is_empty() {
                                 return Ok(false);
                             }
-                            if let Some(p) = a.iter().position(|&b| b == b'\n') {
+                            if let Some(p) = memchr::memchr(b'\n', a) {
                                 self.consume(p + 1);
                                 break;
                             }
@@ -375,7 +375,7 @@ impl<R: Read> Reader<R> {
             let want = n - self.rec.len();
             let window = a.get(..want.min(a.len())).unwrap_or_default();
             // Copy up to the next line break in one go; skip the line break itself.
-            let used = match window.iter().position(|&b| b == b'\n' || b == b'\r') {
+            let used = match memchr::memchr2(b'\n', b'\r', window) {
                 Some(p) => {
                     self.rec.extend_from_slice(window.get(..p).unwrap_or_default());
                     p + 1

@@ -1074,7 +1074,12 @@ fn check_base_codes(c: &mut Checker<'_>, b: &Base) {
     }
     let php = b.payment_history_profile.as_bytes();
     if !php.is_empty() {
-        let bad_char = php.iter().any(|x| !b"0123456BDEGHJKLZ ".contains(x));
+        let bad_char = php.iter().any(|x| {
+            !matches!(
+                x,
+                b'0'..=b'6' | b'B' | b'D' | b'E' | b'G' | b'H' | b'J' | b'K' | b'L' | b'Z' | b' '
+            )
+        });
         let first_b = php.iter().position(|&x| x == b'B');
         let embedded_b = first_b.is_some_and(|i| php.iter().skip(i).any(|&x| x != b'B'));
         if bad_char {
