@@ -1,0 +1,97 @@
+//! Matching benchmark: N debtors × N locate records of the skip-trace simulation (default
+//! 1,000,000; `cargo bench --bench locate -- 100000` for another size). Prints generation
+//! time (excluded), link time, records/s, candidate pairs, blocking recall, precision,
+//! recall, F1 and peak RSS (VmHWM).
+
+use std::time::Instant;
+
+use skiptrace::locate::matcher::{Decision, MatchConfig, Matcher};
+use skiptrace::synth::{self, SynthConfig};
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .find_map(|a| a.replace('_', "").parse().ok())
+        .unwrap_or(1_000_000);
+    let seed = 42;
+    let t0 = Instant::now();
+    let data = synth::generate(&SynthConfig::new(n, seed));
+    let gen_s = t0.elapsed().as_secs_f64();
+    println!(
+        "simulation: {} debtors x {} locate records, {} true links (seed {seed}); generated in {gen_s:.1} s (excluded)",
+        data.debtors.len(),
+        data.records.len(),
+        data.truth.iter().filter(|t| t.is_some()).count()
+    );
+    let rss_before = peak_rss_mib();
+
+    let matcher = Matcher::new(&MatchConfig::default());
+    let t1 = Instant::now();
+    let (result, model) = matcher.link_with_model(&data.debtors, &data.records);
+    let link_s = t1.elapsed().as_secs_f64();
+    let peak = peak_rss_mib();
+
+    let records = (data.debtors.len() + data.records.len()) as f64;
+    println!("link: {link_s:.2} s, {:.0} records/s (debtors + locate records)", records / link_s);
+    println!(
+        "candidate pairs compared: {} ({:.0} pairs/s); by rule: {:?}",
+        result.stats.candidate_pairs,
+        result.stats.candidate_pairs as f64 / link_s,
+        result.stats.pairs_by_rule
+    );
+    println!(
+        "model: prior {:.2}, estimated matches {:.0}, training pairs {:?}, EM iterations {:?}",
+        model.prior_weight, model.estimated_matches, model.training_pairs, model.em_iterations
+    );
+    for f in &model.fields {
+        let w: Vec<String> =
+            f.levels.iter().zip(&f.weight).skip(1).map(|(l, w)| format!("{l} {w:+.1}")).collect();
+        println!("  {:<12} [{}] {}", f.field, f.m_source, w.join(", "));
+    }
+    println!(
+        "scored pairs (>= review): {}; Jr/Sr guard rejected {}; not best for record {}",
+        result.stats.scored_pairs, result.stats.guard_rejected, result.stats.not_best_for_record
+    );
+    let all = synth::evaluate(&data.truth, result.pairs.iter().map(|p| (p.debtor, p.record)));
+    let accept = synth::evaluate(
+        &data.truth,
+        result
+            .pairs
+            .iter()
+            .filter(|p| p.decision == Decision::Accept)
+            .map(|p| (p.debtor, p.record)),
+    );
+    println!(
+        "quality (accept + review): precision {:.4} recall {:.4} F1 {:.4} ({} predicted, {} true)",
+        all.precision, all.recall, all.f1, all.predicted, all.true_pairs
+    );
+    println!(
+        "quality (accept only):     precision {:.4} recall {:.4} F1 {:.4}",
+        accept.precision, accept.recall, accept.f1
+    );
+    let cands = matcher.candidate_pairs(&data.debtors, &data.records);
+    let blocking = synth::evaluate(&data.truth, cands.iter().copied());
+    println!("blocking recall: {:.4}", blocking.recall);
+    // Error analysis by record kind.
+    let mut fp_kinds = std::collections::BTreeMap::new();
+    for p in &result.pairs {
+        if data.truth.get(p.record).copied().flatten() != Some(p.debtor) {
+            *fp_kinds.entry(format!("{:?}", data.kinds[p.record])).or_insert(0u64) += 1;
+        }
+    }
+    println!("false positives by record kind: {fp_kinds:?}");
+    println!("peak RSS (VmHWM): {peak:.0} MiB (after generation: {rss_before:.0} MiB)");
+}

@@ -1,0 +1,257 @@
+//! Field comparators: one candidate pair of [`Person`]s becomes a comparison vector of
+//! agreement levels ([`Levels`], one `u8` per field; level 0 is always "missing", which
+//! weighs nothing).
+//!
+//! Owns the fields, their levels and their order. It must not weigh levels (see `model`)
+//! and must not allocate per pair beyond what `strsim` does internally.
+
+use super::nicknames;
+use super::normalize::{date_digits, digits_of, within_one_edit};
+use super::prepare::{NO_LAST4, NO_NAME, Person, Prepared};
+
+/// Number of compared fields.
+pub const NFIELDS: usize = 7;
+/// Most levels any field has (including "missing").
+pub const MAX_LEVELS: usize = 8;
+
+/// Field index: SSN.
+pub const SSN: usize = 0;
+/// Field index: date of birth.
+pub const DOB: usize = 1;
+/// Field index: given name.
+pub const FIRST: usize = 2;
+/// Field index: middle name.
+pub const MIDDLE: usize = 3;
+/// Field index: surname.
+pub const LAST: usize = 4;
+/// Field index: generation suffix.
+pub const GENERATION: usize = 5;
+/// Field index: the joint address + phone "locator".
+pub const LOCATOR: usize = 6;
+
+/// Field names, in comparison order.
+pub const FIELDS: [&str; NFIELDS] =
+    ["ssn", "dob", "first_name", "middle_name", "surname", "generation", "locator"];
+
+/// Level names per field; index 0 is the neutral "missing" level.
+pub const LEVELS: [&[&str]; NFIELDS] = [
+    &["missing", "exact", "dl1", "last4", "disagree"],
+    &["missing", "exact", "day_month_swapped", "dl1", "within_1y", "disagree", "far_apart"],
+    &["missing", "exact", "nickname", "jw_0.92", "jw_0.80", "initial", "disagree"],
+    &["missing", "exact", "initial", "disagree"],
+    &["missing", "exact", "jw_0.92", "phonetic", "jw_0.80", "disagree"],
+    &["none", "agree", "one_side", "disagree"],
+    &["missing", "address_phone", "address", "phone", "zip", "disagree"],
+];
+
+/// SSN level: exact.
+pub const SSN_EXACT: u8 = 1;
+/// DOB level: exact.
+pub const DOB_EXACT: u8 = 1;
+/// DOB level: far apart (the Jr/Sr guard).
+pub const DOB_FAR: u8 = 6;
+/// Given-name level: exact.
+pub const FIRST_EXACT: u8 = 1;
+/// Given-name level: nickname root shared.
+pub const FIRST_NICKNAME: u8 = 2;
+/// Surname level: exact.
+pub const LAST_EXACT: u8 = 1;
+
+/// A comparison vector.
+pub type Levels = [u8; NFIELDS];
+
+/// Packs a comparison vector into 4 bits per field.
+pub fn pack(levels: &Levels) -> u32 {
+    levels.iter().enumerate().fold(0u32, |acc, (i, &l)| acc | (u32::from(l & 0xF) << (4 * i)))
+}
+
+/// Unpacks [`pack`].
+pub fn unpack(packed: u32) -> Levels {
+    let mut out = [0u8; NFIELDS];
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = ((packed >> (4 * i)) & 0xF) as u8;
+    }
+    out
+}
+
+/// Comparator settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Thresholds {
+    /// DOBs at least this many years apart are "far apart".
+    pub far_dob_years: u32,
+}
+
+/// Compares debtor `d` with record `r`.
+pub fn compare(p: &Prepared, d: &Person, r: &Person, t: Thresholds) -> Levels {
+    [
+        ssn_level(d, r),
+        dob_level(d.dob, r.dob, t.far_dob_years),
+        first_level(p, d.first, r.first),
+        middle_level(p, d.middle, r.middle),
+        last_level(p, d.last, r.last),
+        generation_level(d.generation, r.generation),
+        locator_level(p, d, r),
+    ]
+}
+
+fn ssn_level(d: &Person, r: &Person) -> u8 {
+    if d.ssn != 0 && r.ssn != 0 {
+        if d.ssn == r.ssn {
+            return 1;
+        }
+        if within_one_edit(&digits_of::<9>(d.ssn), &digits_of::<9>(r.ssn)) {
+            return 2;
+        }
+        return 4;
+    }
+    if d.last4 != NO_LAST4 && r.last4 != NO_LAST4 {
+        // Only one side has the full number: the last four is all that can agree.
+        return if d.last4 == r.last4 { 3 } else { 4 };
+    }
+    0
+}
+
+fn dob_level(a: u32, b: u32, far_years: u32) -> u8 {
+    if a == 0 || b == 0 {
+        return 0;
+    }
+    if a == b {
+        return 1;
+    }
+    let (ya, ma, da) = (a / 10_000, (a / 100) % 100, a % 100);
+    let (yb, mb, db) = (b / 10_000, (b / 100) % 100, b % 100);
+    if ya == yb && ma == db && da == mb {
+        return 2;
+    }
+    if within_one_edit(&date_digits(a), &date_digits(b)) {
+        return 3;
+    }
+    let days = |y: u32, m: u32, d: u32| i64::from(y) * 372 + i64::from(m) * 31 + i64::from(d);
+    let diff = (days(ya, ma, da) - days(yb, mb, db)).abs();
+    if diff <= 372 {
+        return 4;
+    }
+    if ya.abs_diff(yb) >= far_years {
+        return 6;
+    }
+    5
+}
+
+fn first_level(p: &Prepared, a: u32, b: u32) -> u8 {
+    if a == NO_NAME || b == NO_NAME {
+        return 0;
+    }
+    if a == b {
+        return 1;
+    }
+    let t = &p.given;
+    let roots = |id: u32| t.roots.get(id as usize).copied().unwrap_or(&[]);
+    if nicknames::intersect(roots(a), roots(b)) {
+        return 2;
+    }
+    let (na, nb) = (t.name(a), t.name(b));
+    if na.len() == 1 || nb.len() == 1 {
+        return if na.as_bytes().first() == nb.as_bytes().first() { 5 } else { 6 };
+    }
+    let jw = strsim::jaro_winkler(na, nb);
+    if jw >= 0.92 {
+        3
+    } else if jw >= 0.80 {
+        4
+    } else {
+        6
+    }
+}
+
+fn middle_level(p: &Prepared, a: u32, b: u32) -> u8 {
+    if a == NO_NAME || b == NO_NAME {
+        return 0;
+    }
+    if a == b {
+        return 1;
+    }
+    let (na, nb) = (p.given.name(a), p.given.name(b));
+    if na.as_bytes().first() == nb.as_bytes().first() && (na.len() == 1 || nb.len() == 1) {
+        2
+    } else {
+        3
+    }
+}
+
+fn last_level(p: &Prepared, a: u32, b: u32) -> u8 {
+    if a == NO_NAME || b == NO_NAME {
+        return 0;
+    }
+    if a == b {
+        return 1;
+    }
+    let t = &p.surnames;
+    let jw = strsim::jaro_winkler(t.name(a), t.name(b));
+    if jw >= 0.92 {
+        return 2;
+    }
+    if t.dm.get(a as usize) == t.dm.get(b as usize) {
+        return 3;
+    }
+    if jw >= 0.80 { 4 } else { 5 }
+}
+
+fn generation_level(a: u8, b: u8) -> u8 {
+    match (a, b) {
+        (0, 0) => 0,
+        (x, y) if x == y => 1,
+        (0, _) | (_, 0) => 2,
+        _ => 3,
+    }
+}
+
+fn locator_level(p: &Prepared, d: &Person, r: &Person) -> u8 {
+    let ra = r.addrs.get(&p.records.addrs);
+    let rp = r.phones.get(&p.records.phones);
+    let da = d.addrs.get(&p.debtors.addrs);
+    let dp = d.phones.get(&p.debtors.phones);
+    let addr_known = !ra.is_empty() && !da.is_empty();
+    let phone_known = !rp.is_empty() && !dp.is_empty();
+    if !addr_known && !phone_known {
+        return 0;
+    }
+    let addr = ra.iter().any(|x| da.iter().any(|y| x.key == y.key));
+    let phone = rp.iter().any(|x| dp.contains(x));
+    match (addr, phone) {
+        (true, true) => 1,
+        (true, false) => 2,
+        (false, true) => 3,
+        _ => {
+            if ra.iter().any(|x| x.zip != 0 && da.iter().any(|y| y.zip == x.zip)) {
+                4
+            } else {
+                5
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dob_levels() {
+        assert_eq!(dob_level(19800307, 19800307, 15), 1);
+        assert_eq!(dob_level(19800307, 19800703, 15), 2);
+        assert_eq!(dob_level(19800307, 19800308, 15), 3);
+        assert_eq!(dob_level(19800307, 19810301, 15), 4);
+        assert_eq!(dob_level(19800307, 19850101, 15), 5);
+        assert_eq!(dob_level(19800307, 20050101, 15), 6);
+        assert_eq!(dob_level(0, 20050101, 15), 0);
+    }
+
+    #[test]
+    fn pack_roundtrip() {
+        let l: Levels = [1, 6, 2, 3, 5, 0, 4];
+        assert_eq!(unpack(pack(&l)), l);
+        for (f, levels) in LEVELS.iter().enumerate() {
+            assert!(levels.len() <= MAX_LEVELS, "{}", FIELDS[f]);
+        }
+    }
+}
