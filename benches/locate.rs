@@ -89,9 +89,74 @@ fn main() {
     let mut fp_kinds = std::collections::BTreeMap::new();
     for p in &result.pairs {
         if data.truth.get(p.record).copied().flatten() != Some(p.debtor) {
-            *fp_kinds.entry(format!("{:?}", data.kinds[p.record])).or_insert(0u64) += 1;
+            *fp_kinds.entry(format!("{:?}", data.kinds.get(p.record))).or_insert(0u64) += 1;
         }
     }
     println!("false positives by record kind: {fp_kinds:?}");
+    if std::env::var_os("LOCATE_BENCH_SHOW_FP").is_some() {
+        for p in result
+            .pairs
+            .iter()
+            .filter(|p| data.truth.get(p.record).copied().flatten() != Some(p.debtor))
+            .take(8)
+        {
+            let levels: Vec<String> = p
+                .explanation
+                .fields
+                .iter()
+                .map(|f| format!("{}={}({:+.1})", f.field, f.level, f.weight))
+                .collect();
+            println!(
+                "  FP w={:.1} prior={:.1} {}",
+                p.weight,
+                p.explanation.prior_weight,
+                levels.join(" ")
+            );
+        }
+    }
+    if std::env::var_os("LOCATE_BENCH_THRESHOLDS").is_some() {
+        for review in [-4.0, -2.0, 0.0, 2.0, 4.0] {
+            let cfg = MatchConfig { review_weight: review, ..MatchConfig::default() };
+            let r = Matcher::new(&cfg).link(&data.debtors, &data.records);
+            let q = synth::evaluate(&data.truth, r.pairs.iter().map(|p| (p.debtor, p.record)));
+            println!(
+                "  review_weight {review:+.0}: precision {:.4} recall {:.4} F1 {:.4}",
+                q.precision, q.recall, q.f1
+            );
+        }
+    }
+    if std::env::var_os("LOCATE_BENCH_SHOW_FN").is_some() {
+        let all_cfg = MatchConfig {
+            review_weight: -1000.0,
+            accept_weight: 10.0,
+            best_debtor_per_record: false,
+            ..MatchConfig::default()
+        };
+        let everything = Matcher::new(&all_cfg).link(&data.debtors, &data.records);
+        let predicted: std::collections::HashSet<(usize, usize)> =
+            result.pairs.iter().map(|p| (p.debtor, p.record)).collect();
+        let mut patterns = std::collections::BTreeMap::new();
+        for p in &everything.pairs {
+            if data.truth.get(p.record).copied().flatten() == Some(p.debtor)
+                && !predicted.contains(&(p.debtor, p.record))
+            {
+                let key: Vec<String> = p
+                    .explanation
+                    .fields
+                    .iter()
+                    .map(|f| format!("{}={}", f.field, f.level))
+                    .collect();
+                let e = patterns.entry(key.join(" ")).or_insert((0u64, 0.0f64));
+                e.0 += 1;
+                e.1 = p.weight;
+            }
+        }
+        let mut v: Vec<_> = patterns.into_iter().collect();
+        v.sort_by(|a, b| b.1.0.cmp(&a.1.0));
+        for (k, (n, w)) in v.iter().take(12) {
+            println!("  FN x{n} w={w:.1} {k}");
+        }
+    }
+    println!("stage timings (ms, cumulative): {:?}", result.stats.timings_ms);
     println!("peak RSS (VmHWM): {peak:.0} MiB (after generation: {rss_before:.0} MiB)");
 }

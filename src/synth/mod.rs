@@ -103,10 +103,10 @@ fn ssn_digits_variant(rng: &mut ChaCha8Rng, s: &Ssn, transpose: bool) -> Option<
             let old = c[i];
             c[i] = b'0' + (old - b'0' + rng.random_range(1..10u8)) % 10;
         }
-        if c != d {
-            if let Ok(v) = Ssn::parse(std::str::from_utf8(&c).unwrap_or("")) {
-                return Some(v);
-            }
+        if c != d
+            && let Ok(v) = Ssn::parse(std::str::from_utf8(&c).unwrap_or(""))
+        {
+            return Some(v);
         }
         d = s.expose_digits().bytes().collect();
     }
@@ -403,7 +403,8 @@ fn decoy(
     let base = d.dob.unwrap_or(jiff::civil::date(1975, 6, 15));
     let years: i16 = if namesake {
         let gap = rng.random_range(20..36);
-        if suffix == "JR" { gap } else { -gap }
+        // A junior born in the future is a senior instead.
+        if suffix == "JR" && base.year() + gap <= as_of.year() - 16 { gap } else { -gap }
     } else if rng.random_bool(0.5) {
         rng.random_range(-6..7)
     } else {

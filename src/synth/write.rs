@@ -283,7 +283,7 @@ pub fn write(s: &Synth, dir: &Path) -> anyhow::Result<Written> {
         let mut rows = 0;
         write_atomic(&dir.join(&name), |w| {
             let mut csv = csv::Writer::from_writer(w);
-            csv.write_record(&header)?;
+            csv.write_record(header)?;
             for (i, f) in facts.iter().enumerate() {
                 if client_of(i) == *client {
                     csv.write_record(&f.row)?;

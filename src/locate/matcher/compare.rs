@@ -56,6 +56,23 @@ pub const FIRST_EXACT: u8 = 1;
 pub const FIRST_NICKNAME: u8 = 2;
 /// Surname level: exact.
 pub const LAST_EXACT: u8 = 1;
+/// SSN level: only the last four could be compared, and they agree.
+pub const SSN_LAST4: u8 = 3;
+/// DOB level: day and month swapped.
+pub const DOB_SWAPPED: u8 = 2;
+/// DOB level: one digit off or transposed.
+pub const DOB_DL1: u8 = 3;
+/// Generation level: a suffix on one side only.
+pub const GEN_ONE_SIDE: u8 = 2;
+/// Generation level: different suffixes.
+pub const GEN_DISAGREE: u8 = 3;
+/// SSN level: one digit off or two adjacent digits transposed.
+pub const SSN_DL1: u8 = 2;
+
+/// True when a surname level counts as agreement (exact or Jaro-Winkler ≥ 0.92).
+pub fn surname_agrees(level: u8) -> bool {
+    level == 1 || level == 2
+}
 
 /// A comparison vector.
 pub type Levels = [u8; NFIELDS];

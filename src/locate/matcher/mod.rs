@@ -35,7 +35,8 @@ pub struct MatchConfig {
     /// Pairs at or above this weight become leads automatically.
     #[serde(default = "default_accept")]
     pub accept_weight: f64,
-    /// Pairs at or above this weight (and below `accept_weight`) go to the review queue.
+    /// Pairs at or above this weight (and below `accept_weight`) go to the review queue. The
+    /// default, 0, is a match probability of one half.
     #[serde(default = "default_review")]
     pub review_weight: f64,
     /// Blocks holding more records than this are skipped (placeholder SSNs, shared phones).
@@ -57,6 +58,10 @@ pub struct MatchConfig {
     /// person); a debtor may still have several records.
     #[serde(default = "default_true")]
     pub best_debtor_per_record: bool,
+    /// Refuse pairs whose generation suffixes conflict (one side only, or different) when
+    /// neither SSN nor DOB agrees: Jr/Sr namesakes share name, address and phone.
+    #[serde(default = "default_true")]
+    pub generation_guard: bool,
     /// Term-frequency adjustment of exact given-name and surname agreement.
     #[serde(default = "default_true")]
     pub term_frequency: bool,
@@ -137,7 +142,7 @@ fn default_accept() -> f64 {
 }
 
 fn default_review() -> f64 {
-    4.0
+    0.0
 }
 
 impl Default for MatchConfig {
@@ -151,6 +156,7 @@ impl Default for MatchConfig {
             seed: default_seed(),
             far_dob_years: default_far_dob(),
             best_debtor_per_record: true,
+            generation_guard: true,
             term_frequency: true,
             prior_weight: None,
             m_u: BTreeMap::new(),
@@ -217,7 +223,8 @@ pub struct LinkStats {
     /// Candidate pairs by the first blocking rule that proposed them.
     #[serde(default)]
     pub pairs_by_rule: BTreeMap<String, u64>,
-    /// Pairs above the review threshold refused by the Jr/Sr guard (DOBs far apart).
+    /// Pairs above the review threshold refused by the Jr/Sr guards (DOBs far apart, or
+    /// conflicting generation suffixes without SSN or DOB agreement).
     #[serde(default)]
     pub guard_rejected: u64,
     /// Pairs above the review threshold dropped because another debtor scored higher on the
@@ -227,6 +234,9 @@ pub struct LinkStats {
     /// Matching pairs the model expects among the candidates.
     #[serde(default)]
     pub estimated_matches: u64,
+    /// Elapsed milliseconds at the end of each stage.
+    #[serde(default)]
+    pub timings_ms: BTreeMap<String, u64>,
 }
 
 /// The result of [`Matcher::link`].
@@ -312,8 +322,15 @@ impl Matcher {
         records: &[LocateRecord],
     ) -> (LinkResult, Model) {
         let t = self.thresholds();
+        let mut timings = BTreeMap::new();
+        let clock = std::time::Instant::now();
+        let lap = |name: &str, timings: &mut BTreeMap<String, u64>| {
+            timings.insert(name.to_string(), clock.elapsed().as_millis() as u64);
+        };
         let p = prepare::prepare(debtors, records);
+        lap("1_prepared", &mut timings);
         let index = blocking::Index::build(&p);
+        lap("2_indexed", &mut timings);
         let max_block = self.config.max_block_size;
 
         // Blocking and comparison, in debtor order.
@@ -352,6 +369,7 @@ impl Matcher {
             }
         }
 
+        lap("3_blocked_and_compared", &mut timings);
         // Model.
         let total_pairs = debtors.len() as f64 * records.len() as f64;
         let model = model::train(
@@ -365,6 +383,7 @@ impl Matcher {
             self.config.em_iterations,
             t,
         );
+        lap("4_trained", &mut timings);
         let table = model::weight_table(&model);
         let tf_first = if self.config.term_frequency {
             model::tf_weights(
@@ -385,10 +404,19 @@ impl Matcher {
             Vec::new()
         };
         let prior = model.prior_weight;
+        let household = model.locator_given_surname.clone();
         let field_weights = |c: &Cand, levels: &compare::Levels| -> [f64; compare::NFIELDS] {
             let mut w = [0.0; compare::NFIELDS];
             for f in 0..compare::NFIELDS {
                 w[f] = table[f][usize::from(levels[f]).min(compare::MAX_LEVELS - 1)];
+            }
+            // Household members share surname, address and phone: when the surname agrees,
+            // the locator weighs by its frequency among same-surname non-matches.
+            if compare::surname_agrees(levels[compare::LAST])
+                && levels[compare::LOCATOR] != 0
+                && let Some(v) = household.get(usize::from(levels[compare::LOCATOR]))
+            {
+                w[compare::LOCATOR] = *v;
             }
             let d = p.debtors.persons.get(c.debtor as usize);
             if levels[compare::FIRST] == compare::FIRST_EXACT
@@ -415,7 +443,27 @@ impl Matcher {
                 if total < review {
                     return None;
                 }
-                let guard = levels[compare::DOB] == compare::DOB_FAR;
+                // Jr/Sr guard: DOBs decades apart are different people, unless the SSN agrees
+                // (then the DOB is the typo).
+                let ssn_agrees =
+                    matches!(levels[compare::SSN], compare::SSN_EXACT | compare::SSN_DL1);
+                let mut guard = levels[compare::DOB] == compare::DOB_FAR && !ssn_agrees;
+                // Generation guard: a suffix on one side only (or two different suffixes) with
+                // neither SSN nor DOB agreeing is a Jr/Sr namesake as often as not.
+                if self.config.generation_guard
+                    && matches!(
+                        levels[compare::GENERATION],
+                        compare::GEN_ONE_SIDE | compare::GEN_DISAGREE
+                    )
+                    && !ssn_agrees
+                    && levels[compare::SSN] != compare::SSN_LAST4
+                    && !matches!(
+                        levels[compare::DOB],
+                        compare::DOB_EXACT | compare::DOB_SWAPPED | compare::DOB_DL1
+                    )
+                {
+                    guard = true;
+                }
                 Some((*c, total, guard))
             })
             .collect();
@@ -459,7 +507,9 @@ impl Matcher {
                 explanation: explain::explain(prior, &levels, &w),
             });
         }
+        lap("5_scored", &mut timings);
         let stats = LinkStats {
+            timings_ms: timings,
             candidate_pairs: cands.len() as u64,
             scored_pairs: pairs.len() as u64,
             pairs_by_rule: blocking::RULES

@@ -20,8 +20,8 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::compare::{
-    self, DOB, DOB_EXACT, FIELDS, FIRST, FIRST_EXACT, FIRST_NICKNAME, LAST, LEVELS, Levels,
-    MAX_LEVELS, NFIELDS, SSN, SSN_EXACT, Thresholds,
+    self, DOB, DOB_EXACT, FIELDS, FIRST, FIRST_EXACT, FIRST_NICKNAME, LAST, LEVELS, LOCATOR,
+    Levels, MAX_LEVELS, NFIELDS, SSN, SSN_EXACT, Thresholds,
 };
 use super::prepare::{NO_NAME, Prepared};
 
@@ -55,6 +55,9 @@ pub struct Model {
     pub training_pairs: [u64; 2],
     /// EM iterations run per block.
     pub em_iterations: [u32; 2],
+    /// Locator weights per level when the surname agrees: u is the level's frequency among
+    /// same-surname pairs that disagree on identity (households), not among random pairs.
+    pub locator_given_surname: Vec<f64>,
 }
 
 type Table = [[f64; MAX_LEVELS]; NFIELDS];
@@ -106,7 +109,8 @@ pub fn estimate_u(p: &Prepared, samples: u64, seed: u64, t: Thresholds) -> Table
         return default_m();
     }
     let total_pairs = (nd as u64).saturating_mul(nr as u64);
-    let samples = samples.min(total_pairs).max(1);
+    // Small inputs need fewer samples: at most 10 per input row beyond the first 200,000.
+    let samples = samples.min(200_000u64.max(10 * (nd + nr) as u64)).min(total_pairs).max(1);
     let chunks = 64u64;
     let per = samples.div_ceil(chunks);
     let counts: Vec<[[u64; MAX_LEVELS]; NFIELDS]> = (0..chunks)
@@ -408,13 +412,53 @@ pub fn train(
             }
         })
         .collect();
+    let locator_given_surname = household_locator(p, packed, &m);
     Model {
+        locator_given_surname,
         prior_weight: prior,
         estimated_matches: matches,
         fields,
         training_pairs: [n_a, n_b],
         em_iterations: iters,
     }
+}
+
+/// Locator weights conditional on surname agreement. Among same-surname pairs, address and
+/// phone agreement is far more common than among random pairs (relatives, Jr/Sr), so its u is
+/// re-estimated: the candidate pairs that agree on surname but clearly disagree on identity
+/// (given name, DOB or SSN disagree) counted per locator level, over all same-surname pairs.
+fn household_locator(p: &Prepared, packed: &[u32], m: &Table) -> Vec<f64> {
+    let n = nlevels(LOCATOR);
+    let same_surname = collision(
+        p.debtors.persons.iter().map(|x| name_or_zero(x.last)),
+        p.records.persons.iter().map(|x| name_or_zero(x.last)),
+    ) * p.debtors.persons.iter().filter(|x| x.last != NO_NAME).count() as f64
+        * p.records.persons.iter().filter(|x| x.last != NO_NAME).count() as f64;
+    let mut counts = vec![0u64; n];
+    for &code in packed {
+        let l = compare::unpack(code);
+        let identity_differs = l[FIRST] == 6 || l[DOB] == 5 || l[DOB] == 6 || l[SSN] == 4;
+        if compare::surname_agrees(l[LAST])
+            && identity_differs
+            && let Some(c) = counts.get_mut(usize::from(l[LOCATOR]))
+        {
+            *c += 1;
+        }
+    }
+    let mut u = vec![0.0; n];
+    let mut agree_total = 0.0;
+    for lvl in 1..n - 1 {
+        u[lvl] = ((counts[lvl] as f64 + 0.5) / same_surname.max(1.0)).min(0.5);
+        agree_total += u[lvl];
+    }
+    u[n - 1] = (1.0 - agree_total).max(0.01);
+    (0..n)
+        .map(
+            |lvl| {
+                if lvl == 0 { 0.0 } else { (m[LOCATOR][lvl].max(1e-12) / u[lvl].max(1e-12)).log2() }
+            },
+        )
+        .collect()
 }
 
 /// Weights as a flat table for scoring.
@@ -429,7 +473,7 @@ pub fn weight_table(model: &Model) -> Table {
 }
 
 /// Term-frequency-adjusted weight of exact agreement on a name: log2(m_exact / freq(name)),
-/// kept within [flat − 6, flat + 6] so that one rare typo does not dominate.
+/// kept within [flat − 4, flat + 4] so that one rare typo does not dominate.
 pub fn tf_weights(model: &Model, field: usize, freqs: impl Iterator<Item = f64>) -> Vec<f64> {
     let fm = model.fields.get(field);
     let m_exact = fm.and_then(|f| f.m.get(1)).copied().unwrap_or(0.9);
@@ -440,7 +484,7 @@ pub fn tf_weights(model: &Model, field: usize, freqs: impl Iterator<Item = f64>)
                 if freq <= 0.0 {
                     flat
                 } else {
-                    (m_exact / freq).log2().clamp(flat - 6.0, flat + 6.0)
+                    (m_exact / freq).log2().clamp(flat - 4.0, flat + 4.0)
                 }
             },
         )
