@@ -298,7 +298,7 @@ fn configured_m_and_u_are_used_and_checked() {
     let (_, model) = Matcher::new(&bad).link_with_model(&data.debtors, &data.records);
     assert_ne!(model.fields[0].m_source, "config");
     let parsed: MatchConfig = toml::from_str(
-        "accept_weight = 12.0\n[m_u.dob]\nu = [0.001, 0.0005, 0.002, 0.01, 0.9, 0.0865]\n",
+        "accept_weight = 12.0\n[m_u.dob]\nu = [0.001, 0.0005, 0.002, 0.002, 0.01, 0.9, 0.0845]\n",
     )
     .unwrap();
     assert_eq!(parsed.accept_weight, 12.0);

@@ -36,8 +36,17 @@ pub const FIELDS: [&str; NFIELDS] =
 /// Level names per field; index 0 is the neutral "missing" level.
 pub const LEVELS: [&[&str]; NFIELDS] = [
     &["missing", "exact", "dl1", "last4", "disagree"],
-    &["missing", "exact", "day_month_swapped", "dl1", "within_1y", "disagree", "far_apart"],
-    &["missing", "exact", "nickname", "jw_0.92", "jw_0.80", "initial", "disagree"],
+    &[
+        "missing",
+        "exact",
+        "day_month_swapped",
+        "dl1",
+        "within_1m",
+        "within_1y",
+        "disagree",
+        "far_apart",
+    ],
+    &["missing", "exact", "nickname", "jw_0.92", "jw_0.80", "dl1", "initial", "disagree"],
     &["missing", "exact", "initial", "disagree"],
     &["missing", "exact", "jw_0.92", "phonetic", "jw_0.80", "disagree"],
     &["none", "agree", "one_side", "disagree"],
@@ -49,9 +58,13 @@ pub const SSN_EXACT: u8 = 1;
 /// DOB level: exact.
 pub const DOB_EXACT: u8 = 1;
 /// DOB level: far apart (the Jr/Sr guard).
-pub const DOB_FAR: u8 = 6;
+pub const DOB_FAR: u8 = 7;
+/// DOB level: different, less than the far-apart gap.
+pub const DOB_DISAGREE: u8 = 6;
 /// Given-name level: exact.
 pub const FIRST_EXACT: u8 = 1;
+/// Given-name level: disagree.
+pub const FIRST_DISAGREE: u8 = 7;
 /// Given-name level: nickname root shared.
 pub const FIRST_NICKNAME: u8 = 2;
 /// Surname level: exact.
@@ -145,13 +158,16 @@ fn dob_level(a: u32, b: u32, far_years: u32) -> u8 {
     }
     let days = |y: u32, m: u32, d: u32| i64::from(y) * 372 + i64::from(m) * 31 + i64::from(d);
     let diff = (days(ya, ma, da) - days(yb, mb, db)).abs();
-    if diff <= 372 {
+    if diff <= 31 {
         return 4;
     }
-    if ya.abs_diff(yb) >= far_years {
-        return 6;
+    if diff <= 372 {
+        return 5;
     }
-    5
+    if ya.abs_diff(yb) >= far_years {
+        return 7;
+    }
+    6
 }
 
 fn first_level(p: &Prepared, a: u32, b: u32) -> u8 {
@@ -168,16 +184,18 @@ fn first_level(p: &Prepared, a: u32, b: u32) -> u8 {
     }
     let (na, nb) = (t.name(a), t.name(b));
     if na.len() == 1 || nb.len() == 1 {
-        return if na.as_bytes().first() == nb.as_bytes().first() { 5 } else { 6 };
+        return if na.as_bytes().first() == nb.as_bytes().first() { 6 } else { 7 };
     }
     let jw = strsim::jaro_winkler(na, nb);
     if jw >= 0.92 {
-        3
-    } else if jw >= 0.80 {
-        4
-    } else {
-        6
+        return 3;
     }
+    // One typo (Damerau-Levenshtein ≤ 1; OSA distance equals it at 1) is strong evidence
+    // even where it moves Jaro-Winkler a long way on a short name.
+    if jw >= 0.70 && na.len().abs_diff(nb.len()) <= 1 && strsim::osa_distance(na, nb) <= 1 {
+        return 5;
+    }
+    if jw >= 0.80 { 4 } else { 7 }
 }
 
 fn middle_level(p: &Prepared, a: u32, b: u32) -> u8 {
@@ -257,9 +275,10 @@ mod tests {
         assert_eq!(dob_level(19800307, 19800307, 15), 1);
         assert_eq!(dob_level(19800307, 19800703, 15), 2);
         assert_eq!(dob_level(19800307, 19800308, 15), 3);
-        assert_eq!(dob_level(19800307, 19810301, 15), 4);
-        assert_eq!(dob_level(19800307, 19850101, 15), 5);
-        assert_eq!(dob_level(19800307, 20050101, 15), 6);
+        assert_eq!(dob_level(19800307, 19800325, 15), 4);
+        assert_eq!(dob_level(19800307, 19810301, 15), 5);
+        assert_eq!(dob_level(19800307, 19850101, 15), 6);
+        assert_eq!(dob_level(19800307, 20050101, 15), 7);
         assert_eq!(dob_level(0, 20050101, 15), 0);
     }
 

@@ -67,8 +67,8 @@ fn default_m() -> Table {
     let mut t = [[0.0; MAX_LEVELS]; NFIELDS];
     let rows: [&[f64]; NFIELDS] = [
         &[0.0, 0.90, 0.04, 0.03, 0.03],
-        &[0.0, 0.80, 0.04, 0.06, 0.03, 0.06, 0.01],
-        &[0.0, 0.75, 0.10, 0.05, 0.04, 0.02, 0.04],
+        &[0.0, 0.80, 0.04, 0.06, 0.02, 0.02, 0.05, 0.01],
+        &[0.0, 0.75, 0.10, 0.05, 0.03, 0.01, 0.02, 0.04],
         &[0.0, 0.60, 0.30, 0.10],
         &[0.0, 0.90, 0.04, 0.02, 0.01, 0.03],
         &[0.0, 0.80, 0.15, 0.05],
@@ -437,7 +437,10 @@ fn household_locator(p: &Prepared, packed: &[u32], m: &Table) -> Vec<f64> {
     let mut counts = vec![0u64; n];
     for &code in packed {
         let l = compare::unpack(code);
-        let identity_differs = l[FIRST] == 6 || l[DOB] == 5 || l[DOB] == 6 || l[SSN] == 4;
+        let identity_differs = l[FIRST] == compare::FIRST_DISAGREE
+            || l[DOB] == compare::DOB_DISAGREE
+            || l[DOB] == compare::DOB_FAR
+            || l[SSN] == 4;
         if compare::surname_agrees(l[LAST])
             && identity_differs
             && let Some(c) = counts.get_mut(usize::from(l[LOCATOR]))
