@@ -24,7 +24,7 @@ pub const RULES: [&str; 9] = [
     "address",
     "surname_phonetic_dob",
     "given_phonetic_dob",
-    "surname_phonetic_initial_birth_year",
+    "surname_phonetic_initial_birth_month",
 ];
 
 fn key<T: Hash>(rule: u8, value: T) -> u64 {
@@ -77,7 +77,7 @@ pub fn keys(p: &Prepared, side: &Side, person: &Person, out: &mut Vec<(u64, u8)>
             out.push((key(7, (dm, person.dob)), 7));
         }
         if let (Some(dm), Some(init)) = (last_dm, initial) {
-            out.push((key(8, (dm, init, y)), 8));
+            out.push((key(8, (dm, init, y, m)), 8));
         }
     }
 }
@@ -85,9 +85,14 @@ pub fn keys(p: &Prepared, side: &Side, person: &Person, out: &mut Vec<(u64, u8)>
 type Entries = Vec<(u64, u32)>;
 type Keys = Vec<(u64, u8)>;
 
-/// The record-side index: `(key, record)` sorted by key.
+/// Bits of the key prefix directory.
+const DIR_BITS: u32 = 20;
+
+/// The record-side index: `(key, record)` sorted by key, with a directory of where each
+/// 20-bit key prefix starts, so that a lookup is one directory read and a short search.
 pub struct Index {
     entries: Vec<(u64, u32)>,
+    dir: Vec<u32>,
 }
 
 impl Index {
@@ -114,14 +119,28 @@ impl Index {
             });
         entries.par_sort_unstable();
         entries.dedup();
-        Index { entries }
+        let buckets = 1usize << DIR_BITS;
+        let mut dir = vec![0u32; buckets + 1];
+        let mut i = 0usize;
+        for (b, slot) in dir.iter_mut().enumerate() {
+            while i < entries.len() && ((entries[i].0 >> (64 - DIR_BITS)) as usize) < b {
+                i += 1;
+            }
+            *slot = u32::try_from(i).unwrap_or(u32::MAX);
+        }
+        Index { entries, dir }
     }
 
     /// The records under a key.
     pub fn lookup(&self, k: u64) -> &[(u64, u32)] {
-        let lo = self.entries.partition_point(|e| e.0 < k);
-        let hi = lo + self.entries.get(lo..).map_or(0, |s| s.partition_point(|e| e.0 == k));
-        self.entries.get(lo..hi).unwrap_or(&[])
+        let b = (k >> (64 - DIR_BITS)) as usize;
+        let (Some(&lo), Some(&hi)) = (self.dir.get(b), self.dir.get(b + 1)) else {
+            return &[];
+        };
+        let bucket = self.entries.get(lo as usize..hi as usize).unwrap_or(&[]);
+        let start = bucket.partition_point(|e| e.0 < k);
+        let len = bucket.get(start..).map_or(0, |s| s.partition_point(|e| e.0 == k));
+        bucket.get(start..start + len).unwrap_or(&[])
     }
 
     /// Number of index entries.

@@ -53,20 +53,20 @@ pub fn intersect(a: &[u32], b: &[u32]) -> bool {
     false
 }
 
+static NICKS: LazyLock<FxHashMap<String, Vec<&'static str>>> = LazyLock::new(|| {
+    let mut map: FxHashMap<String, Vec<&'static str>> = FxHashMap::default();
+    for line in TABLE.lines().skip(1) {
+        let mut parts = line.split(',');
+        if let (Some(n), Some(_), Some(nick)) = (parts.next(), parts.next(), parts.next()) {
+            map.entry(n.to_ascii_uppercase()).or_default().push(nick);
+        }
+    }
+    map
+});
+
 /// Nicknames known for a canonical given name (used by the synthetic generator).
-pub fn nicknames_of(name: &str) -> Vec<&'static str> {
-    let up = name.to_ascii_uppercase();
-    TABLE
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let mut parts = line.split(',');
-            let n = parts.next()?;
-            let _ = parts.next()?;
-            let nick = parts.next()?;
-            n.eq_ignore_ascii_case(&up).then_some(nick)
-        })
-        .collect()
+pub fn nicknames_of(name: &str) -> &'static [&'static str] {
+    NICKS.get(&name.to_ascii_uppercase()).map_or(&[], Vec::as_slice)
 }
 
 /// Canonical given names of the table (used by the synthetic generator).
