@@ -20,6 +20,20 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// CPU seconds (user + system) this process has used so far, from `/proc/self/stat`.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
+            // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name.
+            let ut: f64 = after.get(11)?.parse().ok()?;
+            let st: f64 = after.get(12)?.parse().ok()?;
+            Some((ut + st) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 fn main() {
     let n: usize = std::env::args()
         .skip(1)
@@ -40,12 +54,17 @@ fn main() {
 
     let matcher = Matcher::new(&MatchConfig::default());
     let t1 = Instant::now();
+    let cpu0 = cpu_seconds();
     let (result, model) = matcher.link_with_model(&data.debtors, &data.records);
     let link_s = t1.elapsed().as_secs_f64();
+    let link_cpu = cpu_seconds() - cpu0;
     let peak = peak_rss_mib();
 
     let records = (data.debtors.len() + data.records.len()) as f64;
-    println!("link: {link_s:.2} s, {:.0} records/s (debtors + locate records)", records / link_s);
+    println!(
+        "link: {link_s:.2} s wall, {link_cpu:.2} s CPU (user + system, all threads), {:.0} records/s (debtors + locate records)",
+        records / link_s
+    );
     println!(
         "candidate pairs compared: {} ({:.0} pairs/s); by rule: {:?}",
         result.stats.candidate_pairs,

@@ -107,9 +107,39 @@ fn febrl4_precision_and_recall_floors() {
     for link in febrl("external/linkage/febrl4_true_links.csv") {
         truth[b_index[link["rec_id_b"].as_str()]] = Some(a_index[link["rec_id_a"].as_str()]);
     }
-    let result = Matcher::new(&MatchConfig::default()).link(&debtors, &records);
+    let matcher = Matcher::new(&MatchConfig::default());
+    let result = matcher.link(&debtors, &records);
     let q = synth::evaluate(&truth, result.pairs.iter().map(|p| (p.debtor, p.record)));
-    eprintln!("FEBRL4: {q:?}, {:?}", result.stats);
+    let blocking = synth::evaluate(&truth, matcher.candidate_pairs(&debtors, &records));
+    eprintln!("FEBRL4: {q:?}, blocking recall {}, {:?}", blocking.recall, result.stats);
+    if std::env::var_os("FEBRL_DEBUG").is_some() {
+        let all = Matcher::new(&MatchConfig { review_weight: -1000.0, ..MatchConfig::default() })
+            .link(&debtors, &records);
+        let got: std::collections::HashSet<(usize, usize)> =
+            result.pairs.iter().map(|p| (p.debtor, p.record)).collect();
+        for p in all
+            .pairs
+            .iter()
+            .filter(|p| truth[p.record] == Some(p.debtor) && !got.contains(&(p.debtor, p.record)))
+            .take(15)
+        {
+            let l: Vec<String> = p
+                .explanation
+                .fields
+                .iter()
+                .map(|f| format!("{}={}({:+.1})", f.field, f.level, f.weight))
+                .collect();
+            eprintln!("FN w={:.1} {}", p.weight, l.join(" "));
+        }
+        for (r, t) in truth
+            .iter()
+            .enumerate()
+            .filter(|(r, t)| t.is_some() && !all.pairs.iter().any(|p| p.record == *r))
+            .take(5)
+        {
+            eprintln!("unblocked: {:?} / {:?}", a[t.unwrap()], b[r]);
+        }
+    }
     assert_eq!(q.true_pairs, 5000);
     assert!(q.precision >= 0.995, "precision {}", q.precision);
     assert!(q.recall >= 0.995, "recall {}", q.recall);

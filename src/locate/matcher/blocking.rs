@@ -15,7 +15,7 @@ use super::prepare::{NO_LAST4, NO_NAME, Person, Prepared, Side};
 
 /// Blocking rule names, in priority order (a pair is counted under the first rule that
 /// produced it).
-pub const RULES: [&str; 9] = [
+pub const RULES: [&str; 12] = [
     "ssn",
     "ssn_last4_dob",
     "surname_phonetic_initial_zip3",
@@ -25,6 +25,9 @@ pub const RULES: [&str; 9] = [
     "surname_phonetic_dob",
     "given_phonetic_dob",
     "surname_phonetic_initial_birth_month",
+    "names_either_order_birth_year",
+    "names_either_order_zip3",
+    "house_number_zip",
 ];
 
 fn key<T: Hash>(rule: u8, value: T) -> u64 {
@@ -67,6 +70,19 @@ pub fn keys(p: &Prepared, side: &Side, person: &Person, out: &mut Vec<(u64, u8)>
     }
     for a in addrs {
         out.push((key(5, a.key), 5));
+        if a.house_zip != 0 {
+            out.push((key(11, a.house_zip), 11));
+        }
+    }
+    if let (Some(&f), Some(&l)) = (first_dm, last_dm) {
+        let mut zip3s: [u32; 8] = [u32::MAX; 8];
+        for (i, a) in addrs.iter().filter(|a| a.zip != 0).take(8).enumerate() {
+            let z = a.zip / 100;
+            if !zip3s[..i].contains(&z) {
+                out.push((key(10, (f.min(l), f.max(l), z)), 10));
+            }
+            zip3s[i] = z;
+        }
     }
     if person.dob != 0 {
         let (y, m, d) = (person.dob / 10_000, (person.dob / 100) % 100, person.dob % 100);
@@ -78,6 +94,9 @@ pub fn keys(p: &Prepared, side: &Side, person: &Person, out: &mut Vec<(u64, u8)>
         }
         if let (Some(dm), Some(init)) = (last_dm, initial) {
             out.push((key(8, (dm, init, y, m)), 8));
+        }
+        if let (Some(&a), Some(&b)) = (first_dm, last_dm) {
+            out.push((key(9, (a.min(b), a.max(b), y)), 9));
         }
     }
 }

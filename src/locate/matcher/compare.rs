@@ -12,7 +12,7 @@ use super::prepare::{NO_LAST4, NO_NAME, Person, Prepared};
 /// Number of compared fields.
 pub const NFIELDS: usize = 7;
 /// Most levels any field has (including "missing").
-pub const MAX_LEVELS: usize = 8;
+pub const MAX_LEVELS: usize = 9;
 
 /// Field index: SSN.
 pub const SSN: usize = 0;
@@ -46,9 +46,12 @@ pub const LEVELS: [&[&str]; NFIELDS] = [
         "disagree",
         "far_apart",
     ],
-    &["missing", "exact", "nickname", "jw_0.92", "jw_0.80", "dl1", "initial", "disagree"],
+    &[
+        "missing", "exact", "nickname", "jw_0.92", "jw_0.80", "dl1", "initial", "swapped",
+        "disagree",
+    ],
     &["missing", "exact", "initial", "disagree"],
-    &["missing", "exact", "jw_0.92", "phonetic", "jw_0.80", "disagree"],
+    &["missing", "exact", "jw_0.92", "phonetic", "jw_0.80", "swapped", "disagree"],
     &["none", "agree", "one_side", "disagree"],
     &["missing", "address_phone", "address", "phone", "zip", "disagree"],
 ];
@@ -64,7 +67,9 @@ pub const DOB_DISAGREE: u8 = 6;
 /// Given-name level: exact.
 pub const FIRST_EXACT: u8 = 1;
 /// Given-name level: disagree.
-pub const FIRST_DISAGREE: u8 = 7;
+pub const FIRST_DISAGREE: u8 = 8;
+/// Surname level: disagree.
+pub const LAST_DISAGREE: u8 = 6;
 /// Given-name level: nickname root shared.
 pub const FIRST_NICKNAME: u8 = 2;
 /// Surname level: exact.
@@ -113,12 +118,18 @@ pub struct Thresholds {
 
 /// Compares debtor `d` with record `r`.
 pub fn compare(p: &Prepared, d: &Person, r: &Person, t: Thresholds) -> Levels {
+    let mut first = first_level(p, d.first, r.first);
+    let mut last = last_level(p, d.last, r.last);
+    if first == FIRST_DISAGREE && last == LAST_DISAGREE && names_swapped(p, d, r) {
+        first = 7;
+        last = 5;
+    }
     [
         ssn_level(d, r),
         dob_level(d.dob, r.dob, t.far_dob_years),
-        first_level(p, d.first, r.first),
+        first,
         middle_level(p, d.middle, r.middle),
-        last_level(p, d.last, r.last),
+        last,
         generation_level(d.generation, r.generation),
         locator_level(p, d, r),
     ]
@@ -184,7 +195,7 @@ fn first_level(p: &Prepared, a: u32, b: u32) -> u8 {
     }
     let (na, nb) = (t.name(a), t.name(b));
     if na.len() == 1 || nb.len() == 1 {
-        return if na.as_bytes().first() == nb.as_bytes().first() { 6 } else { 7 };
+        return if na.as_bytes().first() == nb.as_bytes().first() { 6 } else { 8 };
     }
     let jw = strsim::jaro_winkler(na, nb);
     if jw >= 0.92 {
@@ -195,7 +206,7 @@ fn first_level(p: &Prepared, a: u32, b: u32) -> u8 {
     if jw >= 0.70 && na.len().abs_diff(nb.len()) <= 1 && strsim::osa_distance(na, nb) <= 1 {
         return 5;
     }
-    if jw >= 0.80 { 4 } else { 7 }
+    if jw >= 0.80 { 4 } else { 8 }
 }
 
 fn middle_level(p: &Prepared, a: u32, b: u32) -> u8 {
@@ -228,7 +239,17 @@ fn last_level(p: &Prepared, a: u32, b: u32) -> u8 {
     if t.dm.get(a as usize) == t.dm.get(b as usize) {
         return 3;
     }
-    if jw >= 0.80 { 4 } else { 5 }
+    if jw >= 0.80 { 4 } else { 6 }
+}
+
+/// Given name and surname written the other way round (both Jaro-Winkler ≥ 0.92 crosswise).
+fn names_swapped(p: &Prepared, d: &Person, r: &Person) -> bool {
+    if d.first == NO_NAME || d.last == NO_NAME || r.first == NO_NAME || r.last == NO_NAME {
+        return false;
+    }
+    let (df, dl) = (p.given.name(d.first), p.surnames.name(d.last));
+    let (rf, rl) = (p.given.name(r.first), p.surnames.name(r.last));
+    strsim::jaro_winkler(df, rl) >= 0.92 && strsim::jaro_winkler(dl, rf) >= 0.92
 }
 
 fn generation_level(a: u8, b: u8) -> u8 {
@@ -250,7 +271,13 @@ fn locator_level(p: &Prepared, d: &Person, r: &Person) -> u8 {
     if !addr_known && !phone_known {
         return 0;
     }
-    let addr = ra.iter().any(|x| da.iter().any(|y| x.key == y.key));
+    let addr = ra.iter().any(|x| {
+        da.iter().any(|y| {
+            x.key == y.key
+                || (x.house_zip != 0 && x.house_zip == y.house_zip)
+                || (x.house_street != 0 && x.house_street == y.house_street)
+        })
+    });
     let phone = rp.iter().any(|x| dp.contains(x));
     match (addr, phone) {
         (true, true) => 1,

@@ -26,6 +26,10 @@ pub struct Addr {
     pub key: u64,
     /// ZIP5 as a number (0 = unknown).
     pub zip: u32,
+    /// Hash of house number + ZIP5 (0 when either is missing): agrees despite a street typo.
+    pub house_zip: u64,
+    /// Hash of house number + street (0 when either is missing): agrees despite a ZIP typo.
+    pub house_street: u64,
 }
 
 /// A range into one of a [`Side`]'s arenas.
@@ -190,7 +194,10 @@ fn norm_addr(a: &PostalAddress) -> Option<Addr> {
     if street.is_empty() && zip == 0 {
         return None;
     }
-    Some(Addr { key: hash1(&(house, street, zip)), zip })
+    let house_zip = if house.is_empty() || zip == 0 { 0 } else { hash1(&(&house, zip)) };
+    let house_street =
+        if house.is_empty() || street.is_empty() { 0 } else { hash1(&(&house, &street)) };
+    Some(Addr { key: hash1(&(house, street, zip)), zip, house_zip, house_street })
 }
 
 fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
