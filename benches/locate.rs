@@ -134,7 +134,7 @@ fn main() {
         }
     }
     if std::env::var_os("LOCATE_BENCH_THRESHOLDS").is_some() {
-        for review in [-4.0, -2.0, 0.0, 2.0, 4.0] {
+        for review in [-2.0, -1.0, 0.0, 1.0, 2.0] {
             let cfg = MatchConfig { review_weight: review, ..MatchConfig::default() };
             let r = Matcher::new(&cfg).link(&data.debtors, &data.records);
             let q = synth::evaluate(&data.truth, r.pairs.iter().map(|p| (p.debtor, p.record)));

@@ -15,7 +15,7 @@ use super::prepare::{NO_LAST4, NO_NAME, Person, Prepared, Side};
 
 /// Blocking rule names, in priority order (a pair is counted under the first rule that
 /// produced it).
-pub const RULES: [&str; 12] = [
+pub const RULES: [&str; 14] = [
     "ssn",
     "ssn_last4_dob",
     "surname_phonetic_initial_zip3",
@@ -28,6 +28,8 @@ pub const RULES: [&str; 12] = [
     "names_either_order_birth_year",
     "names_either_order_zip3",
     "house_number_zip",
+    "ssn_half_surname_phonetic",
+    "ssn_digits_any_order_surname_phonetic",
 ];
 
 fn key<T: Hash>(rule: u8, value: T) -> u64 {
@@ -42,6 +44,18 @@ pub fn keys(p: &Prepared, side: &Side, person: &Person, out: &mut Vec<(u64, u8)>
     out.clear();
     if person.ssn != 0 {
         out.push((key(0, person.ssn), 0));
+    }
+    if person.ssn != 0 {
+        // One mistyped digit leaves one half intact; a transposition keeps the digits.
+        if let Some(dm) =
+            (person.last != NO_NAME).then(|| p.surnames.dm.get(person.last as usize)).flatten()
+        {
+            out.push((key(12, (dm, 0u8, person.ssn / 10_000)), 12));
+            out.push((key(12, (dm, 1u8, person.ssn % 10_000)), 12));
+            let mut digits = super::normalize::digits_of::<9>(person.ssn);
+            digits.sort_unstable();
+            out.push((key(13, (dm, digits)), 13));
+        }
     }
     if person.last4 != NO_LAST4 && person.dob != 0 {
         out.push((key(1, (person.last4, person.dob)), 1));
