@@ -389,6 +389,7 @@ impl Matcher {
             model::tf_weights(
                 &model,
                 compare::FIRST,
+                8.0,
                 (0..p.given.names.len()).map(|i| p.given.frequency(i as u32)),
             )
         } else {
@@ -398,6 +399,7 @@ impl Matcher {
             model::tf_weights(
                 &model,
                 compare::LAST,
+                4.0,
                 (0..p.surnames.names.len()).map(|i| p.surnames.frequency(i as u32)),
             )
         } else {

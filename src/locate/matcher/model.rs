@@ -476,8 +476,13 @@ pub fn weight_table(model: &Model) -> Table {
 }
 
 /// Term-frequency-adjusted weight of exact agreement on a name: log2(m_exact / freq(name)),
-/// kept within [flat − 4, flat + 4] so that one rare typo does not dominate.
-pub fn tf_weights(model: &Model, field: usize, freqs: impl Iterator<Item = f64>) -> Vec<f64> {
+/// kept within [flat − 4, flat + `up`] so that one rare typo does not dominate.
+pub fn tf_weights(
+    model: &Model,
+    field: usize,
+    up: f64,
+    freqs: impl Iterator<Item = f64>,
+) -> Vec<f64> {
     let fm = model.fields.get(field);
     let m_exact = fm.and_then(|f| f.m.get(1)).copied().unwrap_or(0.9);
     let flat = fm.and_then(|f| f.weight.get(1)).copied().unwrap_or(0.0);
@@ -487,7 +492,7 @@ pub fn tf_weights(model: &Model, field: usize, freqs: impl Iterator<Item = f64>)
                 if freq <= 0.0 {
                     flat
                 } else {
-                    (m_exact / freq).log2().clamp(flat - 4.0, flat + 4.0)
+                    (m_exact / freq).log2().clamp(flat - 4.0, flat + up)
                 }
             },
         )
