@@ -104,6 +104,31 @@ fn main() {
     let cands = matcher.candidate_pairs(&data.debtors, &data.records);
     let blocking = synth::evaluate(&data.truth, cands.iter().copied());
     println!("blocking recall: {:.4}", blocking.recall);
+    if std::env::var_os("LOCATE_BENCH_SHOW_UNBLOCKED").is_some() {
+        let set: std::collections::HashSet<(usize, usize)> = cands.iter().copied().collect();
+        for (r, d) in data
+            .truth
+            .iter()
+            .enumerate()
+            .filter_map(|(r, d)| d.map(|d| (r, d)))
+            .filter(|p| !set.contains(&(p.1, p.0)))
+            .take(6)
+        {
+            let (rec, deb) = (&data.records[r], &data.debtors[d]);
+            println!(
+                "  unblocked: {:?} {:?} ssn={:?} dob={:?} addr={:?} ph={:?} | debtor {:?} dob={:?} addr={:?}",
+                rec.source,
+                rec.name,
+                rec.ssn,
+                rec.dob,
+                rec.addresses.iter().map(|a| &a.address.zip).collect::<Vec<_>>(),
+                rec.phones.len(),
+                deb.name,
+                deb.dob,
+                deb.addresses.iter().map(|a| &a.zip).collect::<Vec<_>>()
+            );
+        }
+    }
     // Error analysis by record kind.
     let mut fp_kinds = std::collections::BTreeMap::new();
     for p in &result.pairs {

@@ -53,7 +53,7 @@ pub const LEVELS: [&[&str]; NFIELDS] = [
     &["missing", "exact", "initial", "disagree"],
     &["missing", "exact", "jw_0.92", "phonetic", "jw_0.80", "swapped", "disagree"],
     &["none", "agree", "one_side", "disagree"],
-    &["missing", "address_phone", "address", "phone", "zip", "disagree"],
+    &["missing", "address_phone", "address", "phone", "zip", "zip3", "disagree"],
 ];
 
 /// SSN level: exact.
@@ -286,8 +286,12 @@ fn locator_level(p: &Prepared, d: &Person, r: &Person) -> u8 {
         _ => {
             if ra.iter().any(|x| x.zip != 0 && da.iter().any(|y| y.zip == x.zip)) {
                 4
-            } else {
+            } else if ra.iter().any(|x| x.zip != 0 && da.iter().any(|y| y.zip / 100 == x.zip / 100))
+            {
+                // Moved within the same area (ZIP3).
                 5
+            } else {
+                6
             }
         }
     }

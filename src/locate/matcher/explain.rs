@@ -38,7 +38,7 @@ mod tests {
         assert_eq!(e.fields[0].field, "ssn");
         assert_eq!(e.fields[0].level, "exact");
         assert_eq!(e.fields[2].level, "nickname");
-        assert_eq!(e.fields[6].level, "disagree");
+        assert_eq!(e.fields[6].level, "zip3");
         assert_eq!(e.prior_weight, -12.3457);
     }
 }
