@@ -261,21 +261,25 @@ fn xml(s: &str) -> std::borrow::Cow<'_, str> {
     quick_xml::escape::escape(s)
 }
 
+/// The account facts of account `i`, from its own random stream (so that each file is
+/// written in one streaming pass without holding every account's rows).
+fn facts_of(s: &Synth, i: usize, d: &Debtor) -> AccountFacts {
+    let mut rng = ChaCha8Rng::seed_from_u64(
+        s.config.seed ^ 0xACC0_0A7F ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
+    // Associated consumers: 10% of accounts, taken from another debtor.
+    let co = if rng.random_bool(0.1) && s.debtors.len() > 1 {
+        s.debtors.get((i + 1) % s.debtors.len())
+    } else {
+        None
+    };
+    account_facts(&mut rng, i, d, s.config.as_of, co)
+}
+
 /// Writes every file of the data set into `dir` (created 0700 when missing).
 pub fn write(s: &Synth, dir: &Path) -> anyhow::Result<Written> {
     let mut out = Written::default();
-    let as_of = s.config.as_of;
-    let mut rng = ChaCha8Rng::seed_from_u64(s.config.seed ^ 0xACC0_0A7F);
-    // Associated consumers: 10% of accounts, taken from the household of another debtor.
-    let mut facts: Vec<AccountFacts> = Vec::with_capacity(s.debtors.len());
-    for (i, d) in s.debtors.iter().enumerate() {
-        let co = if rng.random_bool(0.1) {
-            s.debtors.get((i + 1) % s.debtors.len().max(1)).filter(|_| s.debtors.len() > 1)
-        } else {
-            None
-        };
-        facts.push(account_facts(&mut rng, i, d, as_of, co));
-    }
+    let facts = || s.debtors.iter().enumerate().map(|(i, d)| facts_of(s, i, d));
     let header = PORTFOLIO_COLUMNS;
     for (ci, client) in CLIENTS.iter().enumerate() {
         let name =
@@ -284,9 +288,9 @@ pub fn write(s: &Synth, dir: &Path) -> anyhow::Result<Written> {
         write_atomic(&dir.join(&name), |w| {
             let mut csv = csv::Writer::from_writer(w);
             csv.write_record(header)?;
-            for (i, f) in facts.iter().enumerate() {
+            for (i, d) in s.debtors.iter().enumerate() {
                 if client_of(i) == *client {
-                    csv.write_record(&f.row)?;
+                    csv.write_record(&facts_of(s, i, d).row)?;
                     rows += 1;
                 }
             }
@@ -306,7 +310,7 @@ pub fn write(s: &Synth, dir: &Path) -> anyhow::Result<Written> {
             "kind",
             "reference",
         ])?;
-        for f in &facts {
+        for f in facts() {
             for p in &f.payments {
                 csv.write_record(p)?;
                 out.payments += 1;
@@ -318,7 +322,7 @@ pub fn write(s: &Synth, dir: &Path) -> anyhow::Result<Written> {
     write_atomic(&dir.join("contact_events.csv"), |w| {
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(["client_id", "account_number", "event_date", "kind", "detail"])?;
-        for f in &facts {
+        for f in facts() {
             for e in &f.events {
                 csv.write_record(e)?;
                 out.contact_events += 1;
@@ -327,7 +331,6 @@ pub fn write(s: &Synth, dir: &Path) -> anyhow::Result<Written> {
         csv.flush()?;
         Ok(())
     })?;
-    drop(facts);
     out.ncoa = write_ncoa(s, dir)?;
     out.vendor_csv = write_vendor_csv(s, dir)?;
     out.vendor_xml = write_vendor_xml(s, dir)?;
