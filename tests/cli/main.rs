@@ -7,4 +7,5 @@ mod foundation;
 mod furnish;
 mod ingest;
 mod locate;
+mod matching;
 mod metro2;
