@@ -196,7 +196,7 @@ fn main() {
             }
         }
         let mut v: Vec<_> = patterns.into_iter().collect();
-        v.sort_by(|a, b| b.1.0.cmp(&a.1.0));
+        v.sort_by_key(|e| std::cmp::Reverse(e.1.0));
         for (k, (n, w)) in v.iter().take(12) {
             println!("  FN x{n} w={w:.1} {k}");
         }

@@ -420,3 +420,46 @@ fn generator_writes_every_layout_deterministically() {
         "record_id,input_reference,first_name,middle_name,last_name,suffix,old_address1"
     ));
 }
+
+/// A nightly batch can be tiny: one debtor and the vendor's one record for them. Estimating
+/// u from a single pair made an exact SSN worth almost nothing; u is now shrunk toward
+/// population priors, so the pair is auto-accepted, and a stranger sharing only the surname
+/// is not linked.
+#[test]
+fn a_one_debtor_batch_scores_with_sane_weights() {
+    let old = addr("12 OAK ST", "78701");
+    let debtor = Debtor {
+        consumer_id: 1,
+        account_ids: vec![1],
+        account_numbers: vec!["A-1".into()],
+        name: PersonName { first: "JOHN".into(), last: "SMITH".into(), ..Default::default() },
+        ssn: Ssn::parse("123-45-6789").ok(),
+        dob: Date::new(1980, 3, 7).ok(),
+        addresses: vec![old],
+        phones: vec!["5125550100".into()],
+    };
+    let same = LocateRecord {
+        source: "v".into(),
+        source_record_id: "V1".into(),
+        name: debtor.name.clone(),
+        ssn: SsnEvidence::Full(Ssn::parse("123456789").unwrap()),
+        dob: debtor.dob,
+        addresses: vec![hit(addr("9 ELM ST", "77002"))],
+        phones: vec![phone("7135550199")],
+        ..Default::default()
+    };
+    let stranger = LocateRecord {
+        source_record_id: "V2".into(),
+        name: PersonName { first: "MARIA".into(), last: "SMITH".into(), ..Default::default() },
+        ssn: SsnEvidence::Full(Ssn::parse("234567890").unwrap()),
+        dob: Date::new(1961, 11, 2).ok(),
+        ..same.clone()
+    };
+    let m = Matcher::new(&MatchConfig::default());
+    let out = m.link(std::slice::from_ref(&debtor), &[same, stranger]);
+    let decisions: Vec<(usize, Decision)> =
+        out.pairs.iter().map(|p| (p.record, p.decision)).collect();
+    assert_eq!(decisions, vec![(0, Decision::Accept)], "{:#?}", out.pairs);
+    let ssn = out.pairs[0].explanation.fields.iter().find(|f| f.field == "ssn").unwrap();
+    assert!(ssn.weight > 10.0, "exact SSN weight {}", ssn.weight);
+}

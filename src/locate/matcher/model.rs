@@ -82,6 +82,38 @@ fn default_m() -> Table {
     t
 }
 
+/// Population priors for u: the probability that two different people, drawn from a large
+/// population, reach each level (index 0, "missing", unused). The data's own estimates are
+/// shrunk toward these with [`U_PRIOR_PAIRS`] pseudo-pairs, so that a small nightly batch (a
+/// handful of debtors and vendor records) scores with sane weights instead of weights
+/// estimated from a few pairs, while a large batch is governed by its own data. The
+/// generation field has no prior: its estimate is used as is.
+fn prior_u() -> [Option<&'static [f64]>; NFIELDS] {
+    [
+        // ssn: exact, dl1, last4, disagree
+        Some(&[0.0, 1e-8, 2e-7, 1e-4, 1.0]),
+        // dob: exact, day_month_swapped, dl1, within_1m, within_1y, disagree, far_apart
+        Some(&[0.0, 4e-5, 1e-5, 3e-4, 1.2e-3, 1.4e-2, 0.6, 0.38]),
+        // first name: exact, nickname, jw_0.92, jw_0.80, dl1, initial, swapped, disagree
+        Some(&[0.0, 0.01, 0.003, 0.005, 0.03, 0.002, 0.005, 1e-4, 0.94]),
+        // middle name: exact, initial, disagree
+        Some(&[0.0, 0.05, 0.05, 0.9]),
+        // surname: exact, jw_0.92, phonetic, jw_0.80, swapped, disagree
+        Some(&[0.0, 0.002, 0.002, 0.003, 0.02, 1e-4, 0.97]),
+        None,
+        // locator: address_phone, address, phone, zip, zip3, disagree
+        Some(&[0.0, 1e-7, 1e-6, 1e-6, 1e-3, 1e-2, 0.99]),
+    ]
+}
+
+/// Weight of the population priors of u, in pairs (see [`prior_u`]).
+pub const U_PRIOR_PAIRS: f64 = 10_000.0;
+
+/// Shrinks an estimate from `n` observed pairs toward its prior.
+fn shrink(estimate: f64, n: f64, prior: f64) -> f64 {
+    (estimate * n + prior * U_PRIOR_PAIRS) / (n + U_PRIOR_PAIRS)
+}
+
 fn nlevels(f: usize) -> usize {
     LEVELS.get(f).map_or(0, |l| l.len())
 }
@@ -139,25 +171,50 @@ pub fn estimate_u(p: &Prepared, samples: u64, seed: u64, t: Thresholds) -> Table
             }
         }
     }
+    let priors = prior_u();
     for f in 0..NFIELDS {
         let n = nlevels(f);
         let present: u64 = total[f].iter().take(n).skip(1).sum();
         for l in 1..n {
             u[f][l] = (total[f][l] as f64 + 0.5) / (present as f64 + 0.5 * (n - 1) as f64);
+            if let Some(prior) = priors[f].and_then(|row| row.get(l)) {
+                u[f][l] = shrink(u[f][l], present as f64, *prior);
+            }
         }
     }
-    // Exact levels: the probability that two random present values collide.
-    u[SSN][usize::from(SSN_EXACT)] =
-        collision(p.debtors.persons.iter().map(|x| x.ssn), p.records.persons.iter().map(|x| x.ssn));
-    u[DOB][usize::from(DOB_EXACT)] =
-        collision(p.debtors.persons.iter().map(|x| x.dob), p.records.persons.iter().map(|x| x.dob));
-    u[FIRST][usize::from(FIRST_EXACT)] = collision(
-        p.debtors.persons.iter().map(|x| name_or_zero(x.first)),
-        p.records.persons.iter().map(|x| name_or_zero(x.first)),
+    // Exact levels: the probability that two random present values collide, from all the
+    // pairs of present values (shrunk toward the prior the same way).
+    let exact = |f: usize, l: u8, (c, n): (f64, f64)| -> f64 {
+        match priors[f].and_then(|row| row.get(usize::from(l))) {
+            Some(prior) => shrink(c, n, *prior),
+            None => c,
+        }
+    };
+    u[SSN][usize::from(SSN_EXACT)] = exact(
+        SSN,
+        SSN_EXACT,
+        collision(p.debtors.persons.iter().map(|x| x.ssn), p.records.persons.iter().map(|x| x.ssn)),
     );
-    u[LAST][1] = collision(
-        p.debtors.persons.iter().map(|x| name_or_zero(x.last)),
-        p.records.persons.iter().map(|x| name_or_zero(x.last)),
+    u[DOB][usize::from(DOB_EXACT)] = exact(
+        DOB,
+        DOB_EXACT,
+        collision(p.debtors.persons.iter().map(|x| x.dob), p.records.persons.iter().map(|x| x.dob)),
+    );
+    u[FIRST][usize::from(FIRST_EXACT)] = exact(
+        FIRST,
+        FIRST_EXACT,
+        collision(
+            p.debtors.persons.iter().map(|x| name_or_zero(x.first)),
+            p.records.persons.iter().map(|x| name_or_zero(x.first)),
+        ),
+    );
+    u[LAST][1] = exact(
+        LAST,
+        1,
+        collision(
+            p.debtors.persons.iter().map(|x| name_or_zero(x.last)),
+            p.records.persons.iter().map(|x| name_or_zero(x.last)),
+        ),
     );
     for (f, row) in u.iter_mut().enumerate() {
         normalise(row, nlevels(f), 1e-9);
@@ -169,8 +226,9 @@ fn name_or_zero(id: u32) -> u32 {
     if id == NO_NAME { 0 } else { id.wrapping_add(1) }
 }
 
-/// Σ_v P_d(v)·P_r(v) over present (non-zero) values.
-fn collision(a: impl Iterator<Item = u32>, b: impl Iterator<Item = u32>) -> f64 {
+/// Σ_v P_d(v)·P_r(v) over present (non-zero) values, with the number of pairs of present
+/// values it was computed from.
+fn collision(a: impl Iterator<Item = u32>, b: impl Iterator<Item = u32>) -> (f64, f64) {
     let mut counts: FxHashMap<u32, u64> = FxHashMap::default();
     let mut na = 0u64;
     for v in a.filter(|v| *v != 0) {
@@ -184,9 +242,10 @@ fn collision(a: impl Iterator<Item = u32>, b: impl Iterator<Item = u32>) -> f64 
         hits += counts.get(&v).copied().unwrap_or(0);
     }
     if na == 0 || nb == 0 {
-        return 1e-6;
+        return (1e-6, 0.0);
     }
-    ((hits as f64) / (na as f64 * nb as f64)).max(1e-12)
+    let pairs = na as f64 * nb as f64;
+    (((hits as f64) / pairs).max(1e-12), pairs)
 }
 
 /// Distinct comparison patterns with their counts.
@@ -432,7 +491,8 @@ fn household_locator(p: &Prepared, packed: &[u32], m: &Table) -> Vec<f64> {
     let same_surname = collision(
         p.debtors.persons.iter().map(|x| name_or_zero(x.last)),
         p.records.persons.iter().map(|x| name_or_zero(x.last)),
-    ) * p.debtors.persons.iter().filter(|x| x.last != NO_NAME).count() as f64
+    )
+    .0 * p.debtors.persons.iter().filter(|x| x.last != NO_NAME).count() as f64
         * p.records.persons.iter().filter(|x| x.last != NO_NAME).count() as f64;
     let mut counts = vec![0u64; n];
     for &code in packed {
@@ -450,8 +510,15 @@ fn household_locator(p: &Prepared, packed: &[u32], m: &Table) -> Vec<f64> {
     }
     let mut u = vec![0.0; n];
     let mut agree_total = 0.0;
+    // Prior: people who share a surname share an address or phone about ten times as often as
+    // random people (households), shrunk toward with the same pseudo-count as u.
+    let prior = prior_u()[LOCATOR];
     for lvl in 1..n - 1 {
-        u[lvl] = ((counts[lvl] as f64 + 0.5) / same_surname.max(1.0)).min(0.5);
+        let estimate = ((counts[lvl] as f64 + 0.5) / same_surname.max(1.0)).min(0.5);
+        u[lvl] = match prior.and_then(|row| row.get(lvl)) {
+            Some(p) => shrink(estimate, same_surname, (p * 10.0).min(0.5)),
+            None => estimate,
+        };
         agree_total += u[lvl];
     }
     u[n - 1] = (1.0 - agree_total).max(0.01);
