@@ -501,6 +501,47 @@ mod tests {
     use crate::dates::DateFormat;
 
     #[test]
+    fn schema_still_refuses_unknown_states() {
+        // The value checks of the tables ingest writes per row are spelled without IN lists
+        // (speed); they must refuse the same values.
+        let db = Db::open_in_memory().unwrap();
+        let c = db.conn();
+        c.execute("INSERT INTO consumers (surname, first_name) VALUES ('A', 'B')", []).unwrap();
+        c.execute("INSERT INTO clients (id, name, kind) VALUES ('C', 'C', 'agency')", []).unwrap();
+        let bad_bk = "UPDATE consumers SET bankruptcy_status = 'filed' WHERE id = 1";
+        assert!(c.execute(bad_bk, []).is_err());
+        c.execute("UPDATE consumers SET bankruptcy_status = 'petition' WHERE id = 1", []).unwrap();
+        c.execute("UPDATE consumers SET bankruptcy_status = NULL WHERE id = 1", []).unwrap();
+        for (table, cols) in [
+            (
+                "addresses",
+                "(consumer_id, line1, city, state, zip, source, first_seen, last_seen, status) VALUES (1, 'L', 'C', 'TX', '78701', 's', 'd', 'd', ?1)",
+            ),
+            (
+                "phones",
+                "(consumer_id, number, source, first_seen, last_seen, status) VALUES (1, ?1, 's', 'd', 'd', ?1)",
+            ),
+            (
+                "emails",
+                "(consumer_id, address, source, first_seen, last_seen, status) VALUES (1, ?1, 's', 'd', 'd', ?1)",
+            ),
+        ] {
+            let sql = format!("INSERT INTO {table} {cols}");
+            assert!(c.execute(&sql, ["gone"]).is_err(), "{table} took status gone");
+            c.execute(&sql, ["candidate"]).unwrap();
+        }
+        let account = "INSERT INTO accounts (client_id, account_number, consumer_id, account_type,
+            original_creditor, creditor_class, placed_date, placed_amount, current_balance,
+            amount_past_due, status) VALUES ('C', ?1, 1, '48', 'O', '01', 'd', '1', '1', '1', ?2)";
+        assert!(c.execute(account, ["A1", "charged_off"]).is_err());
+        c.execute(account, ["A1", "settled"]).unwrap();
+        let payment = "INSERT INTO payments (account_id, kind, posted_date, amount, reference)
+            VALUES (1, ?1, 'd', '1', ?1)";
+        assert!(c.execute(payment, ["refund"]).is_err());
+        c.execute(payment, ["reversal"]).unwrap();
+    }
+
+    #[test]
     fn rejects_file_sits_beside_the_input() {
         assert_eq!(rejects_path(Path::new("in/p.csv")), PathBuf::from("in/p.rejects.csv"));
         assert_eq!(rejects_path(Path::new("p")), PathBuf::from("p.rejects.csv"));
