@@ -253,14 +253,11 @@ pub fn ingest_file(db: &mut Db, config: &Config, req: &Request<'_>) -> anyhow::R
 
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let rejects = rejects_path(path);
-    let mut handler: Box<dyn RowHandler> = match req.kind {
+    let portfolio_client = match req.kind {
         FileKind::Portfolio => {
-            let (id, client) =
-                req.client.ok_or_else(|| anyhow::anyhow!("a portfolio file needs a client"))?;
-            Box::new(portfolio::Handler::new(id, client))
+            Some(req.client.ok_or_else(|| anyhow::anyhow!("a portfolio file needs a client"))?)
         }
-        FileKind::Payments => Box::new(payments::Handler),
-        FileKind::ContactEvents => Box::new(contact_events::Handler),
+        FileKind::Payments | FileKind::ContactEvents => None,
     };
     let progress = if size >= config.raw.ingest.progress_min_bytes {
         req.progress.bytes(size, &file_name)
@@ -295,6 +292,15 @@ pub fn ingest_file(db: &mut Db, config: &Config, req: &Request<'_>) -> anyhow::R
         at: crate::store::now_rfc3339(),
         input_file_id: tx.last_insert_rowid(),
         config,
+    };
+    // Handlers prepare their statements once, on this file's transaction.
+    let mut handler: Box<dyn RowHandler + '_> = match (req.kind, portfolio_client) {
+        (FileKind::Portfolio, Some((id, client))) => {
+            Box::new(portfolio::Handler::new(id, client, &tx, &ctx)?)
+        }
+        (FileKind::Portfolio, None) => anyhow::bail!("a portfolio file needs a client"),
+        (FileKind::Payments, _) => Box::new(payments::Handler),
+        (FileKind::ContactEvents, _) => Box::new(contact_events::Handler),
     };
 
     crate::fsutil::write_atomic(&rejects, |w| {
@@ -417,6 +423,7 @@ pub fn ingest_file(db: &mut Db, config: &Config, req: &Request<'_>) -> anyhow::R
             .to_string()
         ],
     )?;
+    drop(handler);
     tx.commit().with_context(|| format!("committing {}", path.display()))?;
     Ok(report)
 }

@@ -78,7 +78,8 @@ CREATE TABLE consumers (
     updated_run        INTEGER REFERENCES runs(id)
 ) STRICT;
 CREATE INDEX consumers_ssn ON consumers(ssn);
-CREATE INDEX consumers_name_dob ON consumers(surname, first_name, dob);
+-- Consumers without an SSN are matched on name and DOB; those with one, on SSN and surname.
+CREATE INDEX consumers_name_dob ON consumers(surname, first_name, dob) WHERE ssn IS NULL;
 
 -- Accounts: one row per client account number.
 CREATE TABLE accounts (
