@@ -8,7 +8,7 @@
 //! cells mean "not given" and never clear a stored value. This module must not print.
 
 use jiff::civil::Date;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Statement, Transaction, params};
 
 use crate::config::ClientConfig;
 use crate::ingest::{Applied, FileCtx, Pii, Row, RowError, RowHandler};
@@ -158,8 +158,12 @@ fn person(
     if !required && !any {
         return Ok(None);
     }
-    let surname = clean_text(row.req(sur, &format!("{what} surname"))?);
-    let first_name = clean_text(row.req(first, &format!("{what} first name"))?);
+    // The field's name is only formatted for a message when the value is missing.
+    let req = |f: usize, name: &str| {
+        row.get(f).ok_or_else(|| row.err(f, "missing_field", format!("{what} {name} is required")))
+    };
+    let surname = clean_text(req(sur, "surname")?);
+    let first_name = clean_text(req(first, "first name")?);
     let generation = match row.get(generation) {
         None => None,
         Some(g) => Some(generation_code(g).ok_or_else(|| {
@@ -301,31 +305,107 @@ fn parse<'a>(row: &Row<'a>) -> Result<Placement<'a>, RowError> {
 }
 
 /// Applies portfolio rows of one client.
-pub struct Handler {
-    client_id: String,
-    account_type: &'static str,
+pub struct Handler<'c> {
     source: String,
-    select_account: String,
+    stmts: Stmts<'c>,
 }
 
-impl Handler {
-    /// A handler for the client `id`.
-    pub fn new(id: &str, client: &ClientConfig) -> Handler {
+/// The statements of the per-row path, prepared once per file. Values that are the same for
+/// every row of the file (client, account type, run, business date, source) are bound once;
+/// SQLite keeps bindings across executions, so a row binds only its own values.
+struct Stmts<'c> {
+    select_account: Statement<'c>,
+    consumer_by_ssn: Statement<'c>,
+    insert_consumer: Statement<'c>,
+    insert_account: Statement<'c>,
+    insert_address: Statement<'c>,
+    insert_phone: Statement<'c>,
+    insert_email: Statement<'c>,
+    insert_co: Statement<'c>,
+    /// Reused buffer for the row's cause (`portfolio:<file>:<line>`).
+    cause: String,
+}
+
+impl<'c> Handler<'c> {
+    /// A handler for the client `id`, preparing its statements on the file's transaction.
+    pub fn new(
+        id: &str,
+        client: &ClientConfig,
+        tx: &'c Connection,
+        ctx: &FileCtx<'_>,
+    ) -> rusqlite::Result<Handler<'c>> {
         let cols: Vec<String> =
             ACCOUNT_FIELDS.iter().map(|f| format!("CAST({f} AS TEXT)")).collect();
-        Handler {
-            client_id: id.to_string(),
-            account_type: client.kind.account_type(),
-            source: format!("client:{id}"),
-            select_account: format!(
-                "SELECT id, consumer_id, {} FROM accounts WHERE client_id = ?1 AND account_number = ?2",
-                cols.join(", ")
-            ),
+        let source = format!("client:{id}");
+        let mut select_account = tx.prepare(&format!(
+            "SELECT id, consumer_id, {} FROM accounts WHERE client_id = ?1 AND account_number = ?2",
+            cols.join(", ")
+        ))?;
+        select_account.raw_bind_parameter(1, id)?;
+        let consumer_by_ssn = tx.prepare(CONSUMER_BY_SSN)?;
+        let mut insert_consumer = tx.prepare(
+            "INSERT INTO consumers (surname, first_name, middle_name, generation, ssn, dob,
+                                    created_run, updated_run)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        )?;
+        insert_consumer.raw_bind_parameter(7, ctx.run_id)?;
+        let mut insert_account = tx.prepare(
+            "INSERT INTO accounts (client_id, account_number, previous_account_number,
+                consumer_id, account_type, original_creditor, creditor_class, purchased_from,
+                placed_date, placed_amount, current_balance, amount_past_due, dofd,
+                last_payment_date, last_payment_amount, date_closed, status, medical,
+                validation_notice_date, first_communication_date, created_run, updated_run)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18, ?19, ?20, ?21, ?21)",
+        )?;
+        insert_account.raw_bind_parameter(1, id)?;
+        insert_account.raw_bind_parameter(5, client.kind.account_type())?;
+        insert_account.raw_bind_parameter(21, ctx.run_id)?;
+        // A new consumer's contact data: the same columns as `contacts::observe_current`
+        // writes for a fresh consumer (status current, first seen = last seen = as-of).
+        let mut insert_address = tx.prepare(
+            "INSERT INTO addresses (consumer_id, line1, line2, city, state, zip, source,
+                                    source_ref, first_seen, last_seen, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 'current')",
+        )?;
+        insert_address.raw_bind_parameter(7, source.as_str())?;
+        insert_address.raw_bind_parameter(9, ctx.as_of)?;
+        let mut insert_phone = tx.prepare(
+            "INSERT INTO phones (consumer_id, number, source, source_ref, first_seen, last_seen,
+                                 status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'current')",
+        )?;
+        let mut insert_email = tx.prepare(
+            "INSERT INTO emails (consumer_id, address, source, source_ref, first_seen, last_seen,
+                                 status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'current')",
+        )?;
+        for st in [&mut insert_phone, &mut insert_email] {
+            st.raw_bind_parameter(3, source.as_str())?;
+            st.raw_bind_parameter(5, ctx.as_of)?;
         }
+        let insert_co = tx.prepare(
+            "INSERT OR IGNORE INTO account_consumers (account_id, consumer_id, ecoa)
+             VALUES (?1, ?2, ?3)",
+        )?;
+        Ok(Handler {
+            source,
+            stmts: Stmts {
+                select_account,
+                consumer_by_ssn,
+                insert_consumer,
+                insert_account,
+                insert_address,
+                insert_phone,
+                insert_email,
+                insert_co,
+                cause: String::with_capacity(64),
+            },
+        })
     }
 }
 
-impl RowHandler for Handler {
+impl RowHandler for Handler<'_> {
     fn apply(
         &mut self,
         tx: &Transaction<'_>,
@@ -337,7 +417,13 @@ impl RowHandler for Handler {
             Ok(p) => p,
             Err(e) => return Ok(Err(e)),
         };
-        let cause = format!("portfolio:{}:{line}", ctx.file_name);
+        let st = &mut self.stmts;
+        let mut cause = std::mem::take(&mut st.cause);
+        cause.clear();
+        {
+            use std::fmt::Write as _;
+            write!(cause, "portfolio:{}:{line}", ctx.file_name)?;
+        }
         let o = Origin {
             source: &self.source,
             cause: &cause,
@@ -345,18 +431,23 @@ impl RowHandler for Handler {
             run_id: ctx.run_id,
             at: &ctx.at,
         };
-        let existing: Option<(i64, i64, Vec<Option<String>>)> = tx
-            .prepare_cached(&self.select_account)?
-            .query_row(params![self.client_id, p.account_number], |r| {
-                let mut old = Vec::with_capacity(ACCOUNT_FIELDS.len());
-                for i in 0..ACCOUNT_FIELDS.len() {
-                    old.push(r.get::<_, Option<String>>(i + 2)?);
+        st.select_account.raw_bind_parameter(2, p.account_number)?;
+        let existing: Option<(i64, i64, Vec<Option<String>>)> = {
+            let mut rows = st.select_account.raw_query();
+            match rows.next()? {
+                None => None,
+                Some(r) => {
+                    let mut old = Vec::with_capacity(ACCOUNT_FIELDS.len());
+                    for i in 0..ACCOUNT_FIELDS.len() {
+                        old.push(r.get::<_, Option<String>>(i + 2)?);
+                    }
+                    Some((r.get(0)?, r.get(1)?, old))
                 }
-                Ok((r.get(0)?, r.get(1)?, old))
-            })
-            .optional()?;
+            }
+        };
         let applied = match existing {
             None if p.creditor_class.is_none() => {
+                st.cause = cause;
                 return Ok(Err(row.err(
                     CREDITOR_CLASS,
                     "missing_field",
@@ -364,66 +455,90 @@ impl RowHandler for Handler {
                 )));
             }
             None => {
-                self.create(tx, &p, &o)?;
+                create(tx, st, &p, &o)?;
                 Applied::Created
             }
             Some((account_id, consumer_id, old)) => {
-                let changed = update(tx, account_id, consumer_id, &p, &old, &o)?;
+                let changed = update(tx, st, account_id, consumer_id, &p, &old, &o)?;
                 if changed { Applied::Updated } else { Applied::Unchanged }
             }
         };
+        st.cause = cause;
         Ok(Ok(applied))
     }
 }
 
-impl Handler {
-    fn create(&self, tx: &Connection, p: &Placement<'_>, o: &Origin<'_>) -> anyhow::Result<()> {
-        let (consumer_id, fresh) = find_or_create_consumer(tx, &p.primary, o)?;
-        let past_due = p.amount_past_due.unwrap_or(p.current_balance);
-        tx.prepare_cached(
-            "INSERT INTO accounts (client_id, account_number, previous_account_number,
-                consumer_id, account_type, original_creditor, creditor_class, purchased_from,
-                placed_date, placed_amount, current_balance, amount_past_due, dofd,
-                last_payment_date, last_payment_amount, date_closed, status, medical,
-                validation_notice_date, first_communication_date, created_run, updated_run)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                     ?18, ?19, ?20, ?21, ?21)",
-        )?
-        .execute(params![
-            self.client_id,
-            p.account_number,
-            p.previous_account_number,
-            consumer_id,
-            self.account_type,
-            p.original_creditor,
-            p.creditor_class.as_deref().unwrap_or(""),
-            p.purchased_from,
-            p.placed_date,
-            p.placed_amount,
-            p.current_balance,
-            past_due,
-            p.dofd,
-            p.last_payment_date,
-            p.last_payment_amount,
-            p.date_closed,
-            p.status,
-            p.medical.unwrap_or(false),
-            p.validation_notice_date,
-            p.first_communication_date,
-            o.run_id,
-        ])?;
-        let account_id = tx.last_insert_rowid();
-        contacts_of(tx, consumer_id, p, fresh, o)?;
-        if let Some((co, ecoa)) = &p.co {
-            let (co_id, _) = find_or_create_consumer(tx, co, o)?;
-            tx.prepare_cached(
-                "INSERT OR IGNORE INTO account_consumers (account_id, consumer_id, ecoa)
-                 VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![account_id, co_id, ecoa])?;
-        }
-        Ok(())
+/// Stores a new account: its consumer (found or created), the account, the consumer's
+/// contact data and the associated consumer.
+fn create(
+    tx: &Connection,
+    st: &mut Stmts<'_>,
+    p: &Placement<'_>,
+    o: &Origin<'_>,
+) -> anyhow::Result<()> {
+    let (consumer_id, fresh) = find_or_create_consumer(tx, st, &p.primary)?;
+    let past_due = p.amount_past_due.unwrap_or(p.current_balance);
+    let s = &mut st.insert_account;
+    s.raw_bind_parameter(2, p.account_number)?;
+    s.raw_bind_parameter(3, p.previous_account_number)?;
+    s.raw_bind_parameter(4, consumer_id)?;
+    s.raw_bind_parameter(6, p.original_creditor.as_str())?;
+    s.raw_bind_parameter(7, p.creditor_class.as_deref().unwrap_or(""))?;
+    s.raw_bind_parameter(8, p.purchased_from.as_deref())?;
+    s.raw_bind_parameter(9, p.placed_date)?;
+    s.raw_bind_parameter(10, p.placed_amount)?;
+    s.raw_bind_parameter(11, p.current_balance)?;
+    s.raw_bind_parameter(12, past_due)?;
+    s.raw_bind_parameter(13, p.dofd)?;
+    s.raw_bind_parameter(14, p.last_payment_date)?;
+    s.raw_bind_parameter(15, p.last_payment_amount)?;
+    s.raw_bind_parameter(16, p.date_closed)?;
+    s.raw_bind_parameter(17, p.status)?;
+    s.raw_bind_parameter(18, p.medical.unwrap_or(false))?;
+    s.raw_bind_parameter(19, p.validation_notice_date)?;
+    s.raw_bind_parameter(20, p.first_communication_date)?;
+    s.raw_execute()?;
+    let account_id = tx.last_insert_rowid();
+    if fresh {
+        insert_fresh_contacts(st, consumer_id, p, o)?;
+    } else {
+        contacts_of(tx, consumer_id, p, false, o)?;
     }
+    if let Some((co, ecoa)) = &p.co {
+        let (co_id, _) = find_or_create_consumer(tx, st, co)?;
+        let s = &mut st.insert_co;
+        s.raw_bind_parameter(1, account_id)?;
+        s.raw_bind_parameter(2, co_id)?;
+        s.raw_bind_parameter(3, *ecoa)?;
+        s.raw_execute()?;
+    }
+    Ok(())
+}
+
+/// The contact data of a consumer created by this row: no history to look up or demote, so
+/// each value is inserted as current (what [`contacts::observe_current`] does when fresh).
+fn insert_fresh_contacts(
+    st: &mut Stmts<'_>,
+    consumer_id: i64,
+    p: &Placement<'_>,
+    o: &Origin<'_>,
+) -> rusqlite::Result<()> {
+    let s = &mut st.insert_address;
+    s.raw_bind_parameter(1, consumer_id)?;
+    for (i, v) in p.address.iter().enumerate() {
+        s.raw_bind_parameter(i + 2, v.as_str())?;
+    }
+    s.raw_bind_parameter(8, o.cause)?;
+    s.raw_execute()?;
+    for (s, v) in [(&mut st.insert_phone, &p.phone), (&mut st.insert_email, &p.email)] {
+        if let Some(v) = v {
+            s.raw_bind_parameter(1, consumer_id)?;
+            s.raw_bind_parameter(2, v.as_str())?;
+            s.raw_bind_parameter(4, o.cause)?;
+            s.raw_execute()?;
+        }
+    }
+    Ok(())
 }
 
 /// Stores the row's address, phone and e-mail as the consumer's current contact data.
@@ -452,13 +567,20 @@ fn contacts_of(
 /// new one. Returns the id and whether it was created.
 fn find_or_create_consumer(
     tx: &Connection,
+    st: &mut Stmts<'_>,
     p: &Person,
-    o: &Origin<'_>,
 ) -> rusqlite::Result<(i64, bool)> {
     let found: Option<i64> = match (&p.ssn, p.dob) {
-        (Some(ssn), _) => tx
-            .prepare_cached(CONSUMER_BY_SSN)?
-            .query_row(params![ssn.expose_digits(), p.surname], |r| r.get(0))?,
+        (Some(ssn), _) => {
+            let s = &mut st.consumer_by_ssn;
+            s.raw_bind_parameter(1, ssn.expose_digits())?;
+            s.raw_bind_parameter(2, p.surname.as_str())?;
+            let mut rows = s.raw_query();
+            match rows.next()? {
+                Some(r) => r.get(0)?,
+                None => None,
+            }
+        }
         (None, Some(dob)) => tx
             .prepare_cached(
                 "SELECT min(id) FROM consumers WHERE surname = ?1 AND first_name = ?2 AND dob = ?3
@@ -470,26 +592,21 @@ fn find_or_create_consumer(
     if let Some(id) = found {
         return Ok((id, false));
     }
-    tx.prepare_cached(
-        "INSERT INTO consumers (surname, first_name, middle_name, generation, ssn, dob,
-                                created_run, updated_run)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-    )?
-    .execute(params![
-        p.surname,
-        p.first_name,
-        p.middle_name,
-        p.generation,
-        p.ssn.as_ref().map(|s| s.expose_digits()),
-        p.dob,
-        o.run_id
-    ])?;
+    let s = &mut st.insert_consumer;
+    s.raw_bind_parameter(1, p.surname.as_str())?;
+    s.raw_bind_parameter(2, p.first_name.as_str())?;
+    s.raw_bind_parameter(3, p.middle_name.as_deref())?;
+    s.raw_bind_parameter(4, p.generation)?;
+    s.raw_bind_parameter(5, p.ssn.as_ref().map(|s| s.expose_digits()))?;
+    s.raw_bind_parameter(6, p.dob)?;
+    s.raw_execute()?;
     Ok((tx.last_insert_rowid(), true))
 }
 
 /// Applies a row to an existing account. Returns whether anything changed.
 fn update(
     tx: &Connection,
+    st: &mut Stmts<'_>,
     account_id: i64,
     consumer_id: i64,
     p: &Placement<'_>,
@@ -518,7 +635,7 @@ fn update(
     changed |= update_consumer(tx, consumer_id, &p.primary, o)?;
     changed |= contacts_of(tx, consumer_id, p, false, o)?;
     if let Some((co, ecoa)) = &p.co {
-        let (co_id, _) = find_or_create_consumer(tx, co, o)?;
+        let (co_id, _) = find_or_create_consumer(tx, st, co)?;
         let old_ecoa: Option<String> = tx
             .prepare_cached(
                 "SELECT ecoa FROM account_consumers WHERE account_id = ?1 AND consumer_id = ?2",

@@ -179,13 +179,22 @@ impl<'a> Row<'a> {
 /// Upper-cases and collapses whitespace in a name or address line.
 pub fn clean_text(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
+    let ascii = v.is_ascii();
     for word in v.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
-        for c in word.chars() {
-            out.extend(c.to_uppercase());
+        if ascii {
+            out.push_str(word);
+        } else {
+            for c in word.chars() {
+                out.extend(c.to_uppercase());
+            }
         }
+    }
+    if ascii {
+        // ASCII letters upper-case one to one (most names and addresses): one pass.
+        out.make_ascii_uppercase();
     }
     out
 }
@@ -240,6 +249,8 @@ mod tests {
     #[test]
     fn small_normalisers() {
         assert_eq!(clean_text("  mary  ann\tO'neil "), "MARY ANN O'NEIL");
+        assert_eq!(clean_text("a\u{b}b\u{c}c\r\nd"), "A B C D");
+        assert_eq!(clean_text(" josé\u{a0} peña straße "), "JOSÉ PEÑA STRASSE");
         assert_eq!(check_email(" Ann@Example.COM ").unwrap(), "ann@example.com");
         for bad in ["ann", "@x.com", "a@b", "a@@b.com", "a b@c.com", "a@.com"] {
             assert!(check_email(bad).is_err(), "{bad}");

@@ -56,6 +56,9 @@ impl Db {
     }
 
     fn init(mut conn: Connection, path: PathBuf) -> anyhow::Result<Db> {
+        // 8 KiB pages halve the page writes (and system time) of a large ingest. Takes effect
+        // only when the database is created; an existing database keeps its page size.
+        conn.pragma_update(None, "page_size", 8192)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -208,6 +211,8 @@ mod tests {
         assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
         let v: i64 = db.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(v, migrations::MIGRATIONS.len() as i64);
+        let page: i64 = db.conn().query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+        assert_eq!(page, 8192);
         let run = db.begin_run("test", None).unwrap();
         db.audit(Some(run), "tester", "test.action", None, &serde_json::json!({"n": 1})).unwrap();
         db.finish_run(run, ExitStatus::Ok, &serde_json::json!({})).unwrap();

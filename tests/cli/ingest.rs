@@ -752,3 +752,88 @@ fn payment_and_contact_event_rejects_carry_line_column_and_code() {
         3
     );
 }
+
+#[test]
+fn new_accounts_share_a_known_consumer_and_store_every_value_of_the_row() {
+    let wd = setup();
+    let co = |v: &mut Vec<String>| {
+        v[col("co_surname")] = "Smith".into();
+        v[col("co_first_name")] = "Jane".into();
+        v[col("co_ssn")] = "123-45-6702".into();
+        v[col("co_ecoa")] = "2".into();
+    };
+    let text = format!(
+        "{HEADER}\n{}\n{}\n",
+        row("A-1", "123-45-6701", co),
+        // Same consumer (SSN and surname), another account, a new address and no e-mail.
+        row("A-2", "123-45-6701", |v| {
+            co(v);
+            v[col("address1")] = "7 Oak Ave".into();
+            v[col("email")] = String::new();
+            v[col("medical")] = "N".into();
+            v[col("creditor_class")] = "12".into();
+        })
+    );
+    wd.write("p.csv", &text);
+    let o = ingest(&wd, &["portfolio", "p.csv", "--client", "ACME"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert_eq!(count(&wd, "SELECT count(*) FROM consumers"), 2);
+    assert_eq!(count(&wd, "SELECT count(DISTINCT consumer_id) FROM accounts"), 1);
+    assert_eq!(count(&wd, "SELECT count(*) FROM account_consumers WHERE ecoa = '2'"), 2);
+    let db = wd.db();
+    let accounts: Vec<(String, String, String, String, i64, String, String, String)> = db
+        .prepare(
+            "SELECT account_number, account_type, creditor_class, placed_date, medical,
+                    current_balance, amount_past_due, status FROM accounts ORDER BY id",
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let acct = |n: &str, class: &str, medical| {
+        let (n, t, c, d) = (n.into(), "48".into(), class.into(), "2026-03-01".into());
+        (n, t, c, d, medical, "1250".into(), "1250".into(), "open".into())
+    };
+    assert_eq!(accounts, vec![acct("A-1", "02", 1), acct("A-2", "12", 0)]);
+    // The second row's address is new for a known consumer: the first becomes previous.
+    let addrs: Vec<(String, String, String, String)> = db
+        .prepare("SELECT line1, status, source, source_ref FROM addresses ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let a = |l: &str, s: &str, line: u32| {
+        (l.into(), s.into(), "client:ACME".into(), format!("portfolio:p.csv:{line}"))
+    };
+    assert_eq!(addrs, vec![a("12 MAIN ST", "previous", 2), a("7 OAK AVE", "current", 3)]);
+    let seen: Vec<(String, String, String)> = db
+        .prepare("SELECT number, first_seen, last_seen FROM phones")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(seen, vec![("2175550100".into(), "2026-11-20".into(), "2026-11-20".into())]);
+    assert_eq!(count(&wd, "SELECT count(*) FROM emails WHERE status = 'current'"), 1);
+    let ssns: Vec<Option<String>> = db
+        .prepare("SELECT ssn FROM consumers ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(ssns, vec![Some("123456701".into()), Some("123456702".into())]);
+}
