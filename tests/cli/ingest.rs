@@ -753,6 +753,9 @@ fn payment_and_contact_event_rejects_carry_line_column_and_code() {
     );
 }
 
+/// account number, type, creditor class, placed date, medical, balance, past due, status.
+type AccountRow = (String, String, String, String, i64, String, String, String);
+
 #[test]
 fn new_accounts_share_a_known_consumer_and_store_every_value_of_the_row() {
     let wd = setup();
@@ -781,7 +784,7 @@ fn new_accounts_share_a_known_consumer_and_store_every_value_of_the_row() {
     assert_eq!(count(&wd, "SELECT count(DISTINCT consumer_id) FROM accounts"), 1);
     assert_eq!(count(&wd, "SELECT count(*) FROM account_consumers WHERE ecoa = '2'"), 2);
     let db = wd.db();
-    let accounts: Vec<(String, String, String, String, i64, String, String, String)> = db
+    let accounts: Vec<AccountRow> = db
         .prepare(
             "SELECT account_number, account_type, creditor_class, placed_date, medical,
                     current_balance, amount_past_due, status FROM accounts ORDER BY id",
