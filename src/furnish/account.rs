@@ -327,8 +327,32 @@ fn opt_text(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
     Ok(str_ref(r, i)?.map(str::to_string))
 }
 
+/// `YYYY-MM-DD` exactly as ingest stores it, without the general parser's splitting and
+/// error text; anything else (or an impossible date) is left to [`DateFormat::parse`], so
+/// the accepted values and the errors are the same.
+fn iso_fast(raw: &str) -> Option<Date> {
+    let b: &[u8; 10] = raw.as_bytes().try_into().ok()?;
+    let digit = |i: usize| -> Option<i16> {
+        let c = b[i];
+        c.is_ascii_digit().then(|| i16::from(c - b'0'))
+    };
+    if b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y = digit(0)? * 1000 + digit(1)? * 100 + digit(2)? * 10 + digit(3)?;
+    let m = digit(5)? * 10 + digit(6)?;
+    let d = digit(8)? * 10 + digit(9)?;
+    if y < 1800 {
+        return None;
+    }
+    Date::new(y, i8::try_from(m).ok()?, i8::try_from(d).ok()?).ok()
+}
+
 fn date(raw: Option<&str>, column: &'static str, bad: &mut Vec<BadValue>) -> Option<Date> {
     let raw = raw?;
+    if let Some(d) = iso_fast(raw) {
+        return Some(d);
+    }
     match DateFormat::Iso.parse(raw) {
         Ok(d) => Some(d),
         Err(_) => {
@@ -475,4 +499,40 @@ fn parse_associates(json: &str, bad: &mut Vec<BadValue>) -> anyhow::Result<Vec<A
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_iso_dates_agree_with_the_general_parser() {
+        let cases = [
+            "2024-03-07",
+            "1800-01-01",
+            "1799-12-31",
+            "2024-02-29",
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-04-31",
+            "0000-01-01",
+            "2024-3-07",
+            "2024/03/07",
+            " 2024-03-07",
+            "2024-03-07 ",
+            "2024-0a-07",
+            "9999-12-31",
+            "",
+        ];
+        for text in cases {
+            let general = DateFormat::Iso.parse(text).ok();
+            let mut bad = Vec::new();
+            assert_eq!(date(Some(text), "x", &mut bad), general, "{text:?}");
+            assert_eq!(bad.is_empty(), general.is_some(), "{text:?}");
+            if let Some(fast) = iso_fast(text) {
+                assert_eq!(Some(fast), general, "{text:?}");
+            }
+        }
+    }
 }

@@ -477,8 +477,10 @@ const BATCH: usize = 512;
 /// Batches in flight (bounds memory).
 const BATCHES_IN_FLIGHT: usize = 4;
 
-/// Streams decided accounts, in file order, to `consume`: from a reader thread with its own
-/// read-only connection when `read_path` is given, else on `conn` in this thread.
+/// Streams decided accounts, in file order, to `consume`: read by a thread with its own
+/// read-only connection when `read_path` is given (the rules run on this thread, which
+/// balances the two: reading and parsing cost more than writing), else on `conn` in this
+/// thread.
 fn produce(
     conn: &rusqlite::Connection,
     read_path: Option<&Path>,
@@ -491,7 +493,7 @@ fn produce(
     let Some(path) = read_path else {
         return for_each_account(conn, label, as_of, disputes, |acc| consume(item(acc, rcx)));
     };
-    let (send, recv) = std::sync::mpsc::sync_channel::<Vec<Item>>(BATCHES_IN_FLIGHT);
+    let (send, recv) = std::sync::mpsc::sync_channel::<Vec<Account>>(BATCHES_IN_FLIGHT);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || -> anyhow::Result<()> {
             let rconn = rusqlite::Connection::open_with_flags(
@@ -504,7 +506,7 @@ fn produce(
             rconn.pragma_update(None, "cache_size", CYCLE_CACHE_KIB)?;
             let mut batch = Vec::with_capacity(BATCH);
             for_each_account(&rconn, label, as_of, disputes, |acc| {
-                batch.push(item(acc, rcx));
+                batch.push(acc);
                 if batch.len() == BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                     // The writer stopped (it failed): stop reading; its error is reported.
@@ -519,8 +521,8 @@ fn produce(
         });
         let mut result = Ok(());
         for batch in recv.iter() {
-            for it in batch {
-                if let Err(e) = consume(it) {
+            for acc in batch {
+                if let Err(e) = consume(item(acc, rcx)) {
                     result = Err(e);
                     break;
                 }

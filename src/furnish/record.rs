@@ -147,7 +147,7 @@ struct SnapshotFields<'a> {
     current_account_number: &'a str,
     current_identification_number: &'a str,
     account_type: &'a str,
-    date_opened: String,
+    date_opened: IsoDate,
     highest_credit: u64,
     actual_payment: u64,
     status: &'static str,
@@ -156,10 +156,10 @@ struct SnapshotFields<'a> {
     ccc: &'static str,
     current_balance: u64,
     amount_past_due: u64,
-    doai: String,
-    dofd: Option<String>,
-    date_closed: Option<String>,
-    last_payment_date: Option<String>,
+    doai: IsoDate,
+    dofd: Option<IsoDate>,
+    date_closed: Option<IsoDate>,
+    last_payment_date: Option<IsoDate>,
     surname: &'a str,
     first_name: &'a str,
     ssn: Option<String>,
@@ -172,6 +172,40 @@ struct SnapshotFields<'a> {
     purchased_from: Option<&'a str>,
     l1: Option<u8>,
     deleted_by: Option<&'static str>,
+}
+
+/// A date serialised as `YYYY-MM-DD` (what `Date`'s `Display` writes for years 0-9999)
+/// without going through the formatting machinery; other years use `Display`.
+struct IsoDate(Date);
+
+impl Serialize for IsoDate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let Ok(y) = u16::try_from(d.year()) else {
+            return s.collect_str(&d);
+        };
+        if y > 9999 {
+            return s.collect_str(&d);
+        }
+        let digit = |v: u16| b'0' + (v % 10) as u8;
+        let (m, day) = (d.month() as u16, d.day() as u16);
+        let b = [
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            b'-',
+            digit(m / 10),
+            digit(m),
+            b'-',
+            digit(day / 10),
+            digit(day),
+        ];
+        match std::str::from_utf8(&b) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => s.collect_str(&d),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -192,7 +226,7 @@ impl FurnishRecord {
             current_account_number: &self.current_account_number,
             current_identification_number: &self.current_identification_number,
             account_type: &self.account_type,
-            date_opened: self.date_opened.to_string(),
+            date_opened: IsoDate(self.date_opened),
             highest_credit: self.highest_credit,
             actual_payment: self.actual_payment,
             status: self.status.code(),
@@ -201,10 +235,10 @@ impl FurnishRecord {
             ccc: self.ccc,
             current_balance: self.current_balance,
             amount_past_due: self.amount_past_due,
-            doai: self.doai.to_string(),
-            dofd: self.dofd.map(|d| d.to_string()),
-            date_closed: self.date_closed.map(|d| d.to_string()),
-            last_payment_date: self.last_payment_date.map(|d| d.to_string()),
+            doai: IsoDate(self.doai),
+            dofd: self.dofd.map(IsoDate),
+            date_closed: self.date_closed.map(IsoDate),
+            last_payment_date: self.last_payment_date.map(IsoDate),
             surname: &self.consumer.surname,
             first_name: &self.consumer.first_name,
             ssn: self.consumer.ssn.as_ref().map(Ssn::masked),
@@ -240,5 +274,27 @@ impl FurnishRecord {
     /// Number of J2 segments.
     pub fn j2_count(&self) -> usize {
         self.associates.iter().filter(|a| a.address.is_some()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn iso_date_serialises_as_display_does() {
+        for d in [
+            date(2026, 11, 20),
+            date(1999, 1, 9),
+            date(999, 12, 31),
+            date(1, 1, 1),
+            date(0, 6, 15),
+            date(-5, 3, 4),
+            date(9999, 12, 31),
+        ] {
+            let json = serde_json::to_string(&IsoDate(d)).unwrap();
+            assert_eq!(json, format!("\"{d}\""));
+        }
     }
 }

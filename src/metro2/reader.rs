@@ -921,8 +921,8 @@ mod roundtrip {
         #[test]
         fn any_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000), seed in any::<u64>()) {
             let mut findings = Vec::new();
-            let _ = Reader::new(bytes.as_slice()).items(&mut findings);
-            let _ = parse_record(&bytes, &mut findings);
+            let _items = Reader::new(bytes.as_slice()).items(&mut findings);
+            let _record = parse_record(&bytes, &mut findings);
             // Mutations of a valid file too.
             let mut file = b"0426HEADER".to_vec();
             file.resize(426, b' ');
@@ -934,7 +934,7 @@ mod roundtrip {
                 let at = (seed as usize).wrapping_add(i * 7919) % n;
                 file[at] = *b;
             }
-            let _ = Reader::new(file.as_slice()).items(&mut findings);
+            let _items = Reader::new(file.as_slice()).items(&mut findings);
         }
     }
 }
