@@ -271,6 +271,7 @@ fn run_file(
         )?;
         let cycle_date = as_of.to_string();
         let mut m2rec = DataRecord::default();
+        let mut fields = Vec::with_capacity(1024);
         let mut consume = |item: Item| -> anyhow::Result<()> {
             match item {
                 Item::Exclude { account_id, client_id, account_number, exclusion } => {
@@ -309,6 +310,9 @@ fn run_file(
                     }
                     validator.record(writer.records_written(), &m2rec, &mut found);
                     list_findings(&mut listed, &mut found);
+                    rec.write_snapshot_json(&mut fields);
+                    let fields =
+                        std::str::from_utf8(&fields).context("snapshot fields are not UTF-8")?;
                     snap.execute(params![
                         cycle_id,
                         rec.account_id,
@@ -317,7 +321,7 @@ fn run_file(
                         rec.current_account_number,
                         rec.status.code(),
                         rec.ccc,
-                        rec.snapshot_json(),
+                        fields,
                     ])?;
                     report.add_record(&rec);
                 }

@@ -162,8 +162,8 @@ struct SnapshotFields<'a> {
     last_payment_date: Option<IsoDate>,
     surname: &'a str,
     first_name: &'a str,
-    ssn: Option<String>,
-    dob: Option<String>,
+    ssn: Option<MaskedSsn<'a>>,
+    dob: Option<MaskedDob>,
     ecoa: &'a str,
     cii: &'a str,
     associates: Vec<AssociateFields<'a>>,
@@ -172,6 +172,26 @@ struct SnapshotFields<'a> {
     purchased_from: Option<&'a str>,
     l1: Option<u8>,
     deleted_by: Option<&'static str>,
+}
+
+/// An SSN serialised masked (`***-**-1234`, as [`Ssn::masked`]) without an intermediate
+/// string.
+struct MaskedSsn<'a>(&'a Ssn);
+
+impl Serialize for MaskedSsn<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("***-**-{}", self.0.last4()))
+    }
+}
+
+/// A date of birth serialised masked (its `Display`: year only) without an intermediate
+/// string.
+struct MaskedDob(Dob);
+
+impl Serialize for MaskedDob {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
 }
 
 /// A date serialised as `YYYY-MM-DD` (what `Date`'s `Display` writes for years 0-9999)
@@ -212,14 +232,23 @@ impl Serialize for IsoDate {
 struct AssociateFields<'a> {
     segment: &'static str,
     surname: &'a str,
-    ssn: Option<String>,
-    dob: Option<String>,
+    ssn: Option<MaskedSsn<'a>>,
+    dob: Option<MaskedDob>,
     ecoa: &'a str,
 }
 
 impl FurnishRecord {
     /// The masked field map stored as the snapshot (JSON, stable key order).
     pub fn snapshot_json(&self) -> String {
+        let mut out = Vec::new();
+        self.write_snapshot_json(&mut out);
+        String::from_utf8(out).unwrap_or_else(|_| "{}".to_string())
+    }
+
+    /// Writes [`Self::snapshot_json`] into `out` (cleared first), so a cycle reuses one
+    /// buffer for every record.
+    pub fn write_snapshot_json(&self, out: &mut Vec<u8>) {
+        out.clear();
         let f = SnapshotFields {
             identification_number: &self.identification_number,
             account_number: &self.account_number,
@@ -241,8 +270,8 @@ impl FurnishRecord {
             last_payment_date: self.last_payment_date.map(IsoDate),
             surname: &self.consumer.surname,
             first_name: &self.consumer.first_name,
-            ssn: self.consumer.ssn.as_ref().map(Ssn::masked),
-            dob: self.consumer.dob.map(|d| d.to_string()),
+            ssn: self.consumer.ssn.as_ref().map(MaskedSsn),
+            dob: self.consumer.dob.map(MaskedDob),
             ecoa: &self.consumer.ecoa,
             cii: &self.consumer.cii,
             associates: self
@@ -251,8 +280,8 @@ impl FurnishRecord {
                 .map(|a| AssociateFields {
                     segment: if a.address.is_some() { "J2" } else { "J1" },
                     surname: &a.surname,
-                    ssn: a.ssn.as_ref().map(Ssn::masked),
-                    dob: a.dob.map(|d| d.to_string()),
+                    ssn: a.ssn.as_ref().map(MaskedSsn),
+                    dob: a.dob.map(MaskedDob),
                     ecoa: &a.ecoa,
                 })
                 .collect(),
@@ -262,8 +291,11 @@ impl FurnishRecord {
             l1: self.change.as_ref().map(|c| c.indicator),
             deleted_by: self.deleted_by,
         };
-        // Serialising plain strings and numbers cannot fail.
-        serde_json::to_string(&f).unwrap_or_else(|_| "{}".to_string())
+        // Serialising plain strings and numbers into memory cannot fail.
+        if serde_json::to_writer(&mut *out, &f).is_err() {
+            out.clear();
+            out.extend_from_slice(b"{}");
+        }
     }
 
     /// Number of J1 segments.
@@ -296,5 +328,17 @@ mod tests {
             let json = serde_json::to_string(&IsoDate(d)).unwrap();
             assert_eq!(json, format!("\"{d}\""));
         }
+    }
+
+    #[test]
+    fn masked_ssn_and_dob_serialise_as_their_masked_forms() {
+        let ssn = Ssn::parse("123-45-6789").unwrap();
+        let dob = Dob::new(date(1980, 5, 17));
+        assert_eq!(
+            serde_json::to_string(&MaskedSsn(&ssn)).unwrap(),
+            format!("\"{}\"", ssn.masked())
+        );
+        assert_eq!(serde_json::to_string(&MaskedDob(dob)).unwrap(), format!("\"{dob}\""));
+        assert!(!serde_json::to_string(&MaskedDob(dob)).unwrap().contains("05"));
     }
 }
