@@ -336,7 +336,17 @@ fn without_snapshots(sql: &str) -> String {
 
 /// The column as text without copying (`None` for NULL or blank).
 fn str_ref<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
-    Ok(raw_ref(r, i)?.filter(|s| !s.trim().is_empty()))
+    Ok(raw_ref(r, i)?.filter(|s| !is_blank(s)))
+}
+
+/// `s.trim().is_empty()`, answered from the first byte when it is a visible ASCII character
+/// (almost always).
+fn is_blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        None => true,
+        Some(&b) if b.is_ascii() && !matches!(b, b' ' | b'\t'..=b'\r') => false,
+        Some(_) => s.trim().is_empty(),
+    }
 }
 
 /// The column as text without copying (`None` for NULL only).
@@ -516,6 +526,16 @@ fn associate_from_row(r: &Row<'_>) -> anyhow::Result<(i64, Associate, Vec<BadVal
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blank_test_agrees_with_trim() {
+        for s in [
+            "", " ", "\t\n", "\u{b}x", "\u{c}", "\r ", "a", " a", "\u{a0}", "\u{a0}b", "é",
+            "\u{85}", "-",
+        ] {
+            assert_eq!(is_blank(s), s.trim().is_empty(), "{s:?}");
+        }
+    }
 
     #[test]
     fn fast_iso_dates_agree_with_the_general_parser() {
