@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use jiff::civil::Date;
 use rusqlite::{OptionalExtension, params};
+use sha2::{Digest, Sha256};
 
 use super::account::{Account, DisputeState, for_each_account, load_disputes};
 use super::record::FurnishRecord;
@@ -257,8 +258,10 @@ fn run_file(
     let tx = db.conn_mut().transaction()?;
     let cycle_id = prepare_cycle(&tx, as_of, label)?;
     let mut trailer_matches = false;
+    let mut file_sha = String::new();
     crate::fsutil::write_atomic(&pending, |w| {
-        let mut writer = Writer::new(&mut *w, header, WriterOptions::default())
+        let out = HashingWriter { inner: &mut *w, hash: Sha256::new() };
+        let mut writer = Writer::new(out, header, WriterOptions::default())
             .context("writing the Metro 2 header")?;
         let mut snap = tx.prepare(
             "INSERT INTO furnish_snapshots (cycle_id, account_id, cycle_date, bureau,
@@ -329,7 +332,8 @@ fn run_file(
             Ok(())
         };
         produce(&tx, read_path.as_deref(), label, as_of, disputes, &rcx, &mut consume)?;
-        let (trailer, _) = writer.finish().context("writing the Metro 2 trailer")?;
+        let (trailer, out) = writer.finish().context("writing the Metro 2 trailer")?;
+        file_sha = out.hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
         validator.trailer(&trailer, &mut found);
         list_findings(&mut listed, &mut found);
         trailer_matches = trailer_matches_totals(&trailer, &report);
@@ -396,7 +400,8 @@ fn run_file(
         });
     }
     report.outcome = "published".into();
-    let sha = crate::fsutil::sha256_file(&pending)?;
+    // The SHA-256 of the bytes written, computed while writing (the file is not read back).
+    let sha = file_sha;
     tx.execute(
         "UPDATE furnish_cycles SET file_path = ?1, file_sha256 = ?2, status = 'published',
             records = ?3, report = ?4, created_at = ?5 WHERE id = ?6",
@@ -539,6 +544,25 @@ fn produce(
         let read = reader.join().map_err(|_| anyhow::anyhow!("the account reader panicked"))?;
         result.and(read)
     })
+}
+
+/// Passes every byte to `inner` and to a SHA-256, so the published file's hash costs no
+/// second pass over it.
+struct HashingWriter<W> {
+    inner: W,
+    hash: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write_all(buf)?;
+        self.hash.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn publish_rename(from: &Path, to: &Path) -> anyhow::Result<()> {
