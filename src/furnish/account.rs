@@ -2,7 +2,9 @@
 //!
 //! One SQL query (ordered by client and account number, so a cycle's file is always in the
 //! same order) joins each account with its primary consumer, the consumer's current address and
-//! phone (the most recently recorded row in state `current`), its associated consumers (J1/J2) and the last snapshot furnished to the same bureau;
+//! phone (the most recently recorded row in state `current`) and the last snapshot furnished to
+//! the same bureau; a second query in the same order streams the associated consumers (J1/J2)
+//! and is merged with the first by account id;
 //! dispute state is loaded once per cycle into a map (disputes are few). Values the database
 //! stores as text are parsed here; a value that does not parse is recorded on the account as a
 //! data error rather than failing the cycle.
@@ -194,25 +196,6 @@ SELECT a.id, a.client_id, COALESCE(cl.kind, ''), a.account_number, a.ecoa, a.acc
        c.bankruptcy_chapter, c.bankruptcy_status,
        ad.line1, ad.line2, ad.city, ad.state, ad.zip,
        ph.number,
-       CASE WHEN EXISTS (SELECT 1 FROM account_consumers x WHERE x.account_id = a.id) THEN
-       (SELECT json_group_array(json(j)) FROM (
-          SELECT json_object('ecoa', ac.ecoa, 'surname', o.surname, 'first_name', o.first_name,
-                 'middle_name', o.middle_name, 'generation', o.generation, 'ssn', o.ssn,
-                 'dob', o.dob, 'deceased_date', o.deceased_date,
-                 'bankruptcy_chapter', o.bankruptcy_chapter,
-                 'bankruptcy_status', o.bankruptcy_status,
-                 'line1', oa.line1, 'line2', oa.line2, 'city', oa.city, 'state', oa.state,
-                 'zip', oa.zip,
-                 'phone', (SELECT p.number FROM phones p WHERE p.id = (SELECT max(q.id)
-                           FROM phones q WHERE q.consumer_id = o.id AND q.status = 'current'))
-                 ) AS j
-          FROM account_consumers ac
-          JOIN consumers o ON o.id = ac.consumer_id
-          LEFT JOIN addresses oa ON oa.id = (SELECT max(id) FROM addresses
-                 WHERE consumer_id = o.id AND status = 'current')
-          WHERE ac.account_id = a.id
-          ORDER BY ac.consumer_id))
-       END,
        s.cycle_date, s.account_status, s.account_number,
        json_extract(s.fields, '$.current_identification_number'), json_extract(s.fields, '$.dofd'),
        json_extract(s.fields, '$.php'), json_extract(s.fields, '$.cii'),
@@ -230,6 +213,23 @@ LEFT JOIN furnish_snapshots s ON s.id = (SELECT id FROM furnish_snapshots
        WHERE account_id = a.id AND bureau = ?1 AND cycle_date < ?2
        ORDER BY cycle_date DESC LIMIT 1)
 ORDER BY a.client_id, a.account_number";
+
+/// Associated consumers of every account, in the account query's order (then by consumer
+/// id), merged with it by account id: one streaming pass instead of a look-up (or a JSON
+/// aggregate) per account. `CROSS JOIN` keeps the accounts index as the outer loop, so the
+/// rows come in that order without a sort.
+const ASSOCIATE_SQL: &str = "
+SELECT a.id, ac.ecoa, o.surname, o.first_name, o.middle_name, o.generation, o.ssn, o.dob,
+       o.deceased_date, o.bankruptcy_chapter, o.bankruptcy_status,
+       oa.line1, oa.line2, oa.city, oa.state, oa.zip, ph.number
+FROM accounts a
+CROSS JOIN account_consumers ac ON ac.account_id = a.id
+JOIN consumers o ON o.id = ac.consumer_id
+LEFT JOIN addresses oa ON oa.id = (SELECT max(id) FROM addresses
+       WHERE consumer_id = o.id AND status = 'current')
+LEFT JOIN phones ph ON ph.id = (SELECT max(id) FROM phones
+       WHERE consumer_id = o.id AND status = 'current')
+ORDER BY a.client_id, a.account_number, ac.consumer_id";
 
 /// Loads the dispute state of every account with a dispute received on or before `as_of`.
 pub fn load_disputes(
@@ -283,8 +283,36 @@ where
     let sql = if any_prior { ACCOUNT_SQL.to_string() } else { without_snapshots(ACCOUNT_SQL) };
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params![label, as_of.to_string()])?;
+    let mut assoc_stmt = conn.prepare(ASSOCIATE_SQL)?;
+    let mut assoc_rows = assoc_stmt.query([])?;
+    // The next associate row not yet matched to an account: (account id, associate, values
+    // that did not parse).
+    let mut pending: Option<(i64, Associate, Vec<BadValue>)> = None;
+    let mut associates = Vec::new();
+    let mut assoc_bad = Vec::new();
     while let Some(r) = rows.next()? {
-        let mut acc = from_row(r)?;
+        let id: i64 = r.get(0)?;
+        associates.clear();
+        assoc_bad.clear();
+        loop {
+            if pending.is_none() {
+                pending = match assoc_rows.next()? {
+                    Some(a) => Some(associate_from_row(a)?),
+                    None => None,
+                };
+            }
+            match pending.take() {
+                Some((account, a, bad)) if account == id => {
+                    associates.push(a);
+                    assoc_bad.extend(bad);
+                }
+                other => {
+                    pending = other;
+                    break;
+                }
+            }
+        }
+        let mut acc = from_row(r, &mut associates, &mut assoc_bad)?;
         acc.disputes = disputes.get(&acc.id).copied().unwrap_or_default();
         each(acc)?;
     }
@@ -308,6 +336,21 @@ fn without_snapshots(sql: &str) -> String {
 
 /// The column as text without copying (`None` for NULL or blank).
 fn str_ref<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    Ok(raw_ref(r, i)?.filter(|s| !is_blank(s)))
+}
+
+/// `s.trim().is_empty()`, answered from the first byte when it is a visible ASCII character
+/// (almost always).
+fn is_blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        None => true,
+        Some(&b) if b.is_ascii() && !matches!(b, b' ' | b'\t'..=b'\r') => false,
+        Some(_) => s.trim().is_empty(),
+    }
+}
+
+/// The column as text without copying (`None` for NULL only).
+fn raw_ref<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
     let v = r.get_ref(i)?;
     let s = match v {
         rusqlite::types::ValueRef::Null => None,
@@ -316,7 +359,7 @@ fn str_ref<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
         })?),
         _ => return Err(rusqlite::Error::InvalidColumnType(i, String::new(), v.data_type())),
     };
-    Ok(s.filter(|s| !s.trim().is_empty()))
+    Ok(s)
 }
 
 fn text(r: &Row<'_>, i: usize) -> rusqlite::Result<String> {
@@ -327,8 +370,32 @@ fn opt_text(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
     Ok(str_ref(r, i)?.map(str::to_string))
 }
 
+/// `YYYY-MM-DD` exactly as ingest stores it, without the general parser's splitting and
+/// error text; anything else (or an impossible date) is left to [`DateFormat::parse`], so
+/// the accepted values and the errors are the same.
+fn iso_fast(raw: &str) -> Option<Date> {
+    let b: &[u8; 10] = raw.as_bytes().try_into().ok()?;
+    let digit = |i: usize| -> Option<i16> {
+        let c = b[i];
+        c.is_ascii_digit().then(|| i16::from(c - b'0'))
+    };
+    if b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y = digit(0)? * 1000 + digit(1)? * 100 + digit(2)? * 10 + digit(3)?;
+    let m = digit(5)? * 10 + digit(6)?;
+    let d = digit(8)? * 10 + digit(9)?;
+    if y < 1800 {
+        return None;
+    }
+    Date::new(y, i8::try_from(m).ok()?, i8::try_from(d).ok()?).ok()
+}
+
 fn date(raw: Option<&str>, column: &'static str, bad: &mut Vec<BadValue>) -> Option<Date> {
     let raw = raw?;
+    if let Some(d) = iso_fast(raw) {
+        return Some(d);
+    }
     match DateFormat::Iso.parse(raw) {
         Ok(d) => Some(d),
         Err(_) => {
@@ -349,7 +416,11 @@ fn money(raw: Option<&str>, column: &'static str, bad: &mut Vec<BadValue>) -> Op
     }
 }
 
-fn from_row(r: &Row<'_>) -> anyhow::Result<Account> {
+fn from_row(
+    r: &Row<'_>,
+    associates: &mut Vec<Associate>,
+    associate_bad: &mut Vec<BadValue>,
+) -> anyhow::Result<Account> {
     let mut bad = Vec::new();
     let mut acc = Account {
         id: r.get(0)?,
@@ -401,78 +472,99 @@ fn from_row(r: &Row<'_>) -> anyhow::Result<Account> {
     }
     consumer.phone = opt_text(r, 38)?;
     acc.consumer = consumer;
-    if let Some(json) = str_ref(r, 39)? {
-        acc.associates = parse_associates(json, &mut bad)?;
-    }
-    if let Some(status) = opt_text(r, 41)? {
+    acc.associates = std::mem::take(associates);
+    bad.append(associate_bad);
+    if let Some(status) = opt_text(r, 40)? {
         acc.prior = Some(Prior {
-            cycle_date: date(str_ref(r, 40)?, "snapshot.cycle_date", &mut bad),
+            cycle_date: date(str_ref(r, 39)?, "snapshot.cycle_date", &mut bad),
             status,
-            account_number: text(r, 42)?,
-            identification_number: opt_text(r, 43)?,
-            dofd: opt_text(r, 44)?,
-            php: opt_text(r, 45)?,
-            cii: opt_text(r, 46)?,
+            account_number: text(r, 41)?,
+            identification_number: opt_text(r, 42)?,
+            dofd: opt_text(r, 43)?,
+            php: opt_text(r, 44)?,
+            cii: opt_text(r, 45)?,
         });
     }
-    acc.last_ccc = opt_text(r, 47)?;
+    acc.last_ccc = opt_text(r, 46)?;
     acc.bad_values = bad;
     Ok(acc)
 }
 
-#[derive(serde::Deserialize)]
-struct RawAssociate {
-    ecoa: Option<String>,
-    surname: Option<String>,
-    first_name: Option<String>,
-    middle_name: Option<String>,
-    generation: Option<String>,
-    ssn: Option<String>,
-    dob: Option<String>,
-    deceased_date: Option<String>,
-    bankruptcy_chapter: Option<String>,
-    bankruptcy_status: Option<String>,
-    line1: Option<String>,
-    line2: Option<String>,
-    city: Option<String>,
-    state: Option<String>,
-    zip: Option<String>,
-    phone: Option<String>,
+/// One row of [`ASSOCIATE_SQL`]. Text is taken as stored (blank stays blank) except where a
+/// blank means "none" (SSN, dates, bankruptcy, address line 1, phone).
+fn associate_from_row(r: &Row<'_>) -> anyhow::Result<(i64, Associate, Vec<BadValue>)> {
+    let mut bad = Vec::new();
+    let raw = |i: usize| -> rusqlite::Result<String> {
+        Ok(raw_ref(r, i)?.unwrap_or_default().to_string())
+    };
+    let address = match str_ref(r, 11)? {
+        Some(line1) => Some(Address {
+            line1: line1.to_string(),
+            line2: raw(12)?,
+            city: raw(13)?,
+            state: raw(14)?,
+            zip: raw(15)?,
+        }),
+        None => None,
+    };
+    let person = Person {
+        surname: raw(2)?,
+        first_name: raw(3)?,
+        middle_name: raw(4)?,
+        generation: raw(5)?,
+        ssn: str_ref(r, 6)?.and_then(|s| Ssn::parse(s).ok()),
+        dob: date(str_ref(r, 7)?, "associate.dob", &mut bad).map(Dob::new),
+        deceased_date: date(str_ref(r, 8)?, "associate.deceased_date", &mut bad),
+        bankruptcy_chapter: opt_text(r, 9)?,
+        bankruptcy_status: opt_text(r, 10)?,
+        address,
+        phone: opt_text(r, 16)?,
+    };
+    Ok((r.get(0)?, Associate { ecoa: raw(1)?, person }, bad))
 }
 
-fn parse_associates(json: &str, bad: &mut Vec<BadValue>) -> anyhow::Result<Vec<Associate>> {
-    let raw: Vec<RawAssociate> = serde_json::from_str(json)?;
-    let nonblank = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
-    Ok(raw
-        .into_iter()
-        .map(|a| {
-            let address = nonblank(a.line1).map(|line1| Address {
-                line1,
-                line2: a.line2.unwrap_or_default(),
-                city: a.city.unwrap_or_default(),
-                state: a.state.unwrap_or_default(),
-                zip: a.zip.unwrap_or_default(),
-            });
-            Associate {
-                ecoa: a.ecoa.unwrap_or_default(),
-                person: Person {
-                    surname: a.surname.unwrap_or_default(),
-                    first_name: a.first_name.unwrap_or_default(),
-                    middle_name: a.middle_name.unwrap_or_default(),
-                    generation: a.generation.unwrap_or_default(),
-                    ssn: nonblank(a.ssn).and_then(|s| Ssn::parse(&s).ok()),
-                    dob: date(nonblank(a.dob).as_deref(), "associate.dob", bad).map(Dob::new),
-                    deceased_date: date(
-                        nonblank(a.deceased_date).as_deref(),
-                        "associate.deceased_date",
-                        bad,
-                    ),
-                    bankruptcy_chapter: nonblank(a.bankruptcy_chapter),
-                    bankruptcy_status: nonblank(a.bankruptcy_status),
-                    address,
-                    phone: nonblank(a.phone),
-                },
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_test_agrees_with_trim() {
+        for s in [
+            "", " ", "\t\n", "\u{b}x", "\u{c}", "\r ", "a", " a", "\u{a0}", "\u{a0}b", "é",
+            "\u{85}", "-",
+        ] {
+            assert_eq!(is_blank(s), s.trim().is_empty(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn fast_iso_dates_agree_with_the_general_parser() {
+        let cases = [
+            "2024-03-07",
+            "1800-01-01",
+            "1799-12-31",
+            "2024-02-29",
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-04-31",
+            "0000-01-01",
+            "2024-3-07",
+            "2024/03/07",
+            " 2024-03-07",
+            "2024-03-07 ",
+            "2024-0a-07",
+            "9999-12-31",
+            "",
+        ];
+        for text in cases {
+            let general = DateFormat::Iso.parse(text).ok();
+            let mut bad = Vec::new();
+            assert_eq!(date(Some(text), "x", &mut bad), general, "{text:?}");
+            assert_eq!(bad.is_empty(), general.is_some(), "{text:?}");
+            if let Some(fast) = iso_fast(text) {
+                assert_eq!(Some(fast), general, "{text:?}");
             }
-        })
-        .collect())
+        }
+    }
 }

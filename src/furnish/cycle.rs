@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use jiff::civil::Date;
 use rusqlite::{OptionalExtension, params};
+use sha2::{Digest, Sha256};
 
 use super::account::{Account, DisputeState, for_each_account, load_disputes};
 use super::record::FurnishRecord;
@@ -257,8 +258,10 @@ fn run_file(
     let tx = db.conn_mut().transaction()?;
     let cycle_id = prepare_cycle(&tx, as_of, label)?;
     let mut trailer_matches = false;
+    let mut file_sha = String::new();
     crate::fsutil::write_atomic(&pending, |w| {
-        let mut writer = Writer::new(&mut *w, header, WriterOptions::default())
+        let out = HashingWriter { inner: &mut *w, hash: Sha256::new() };
+        let mut writer = Writer::new(out, header, WriterOptions::default())
             .context("writing the Metro 2 header")?;
         let mut snap = tx.prepare(
             "INSERT INTO furnish_snapshots (cycle_id, account_id, cycle_date, bureau,
@@ -271,6 +274,7 @@ fn run_file(
         )?;
         let cycle_date = as_of.to_string();
         let mut m2rec = DataRecord::default();
+        let mut fields = Vec::with_capacity(1024);
         let mut consume = |item: Item| -> anyhow::Result<()> {
             match item {
                 Item::Exclude { account_id, client_id, account_number, exclusion } => {
@@ -309,6 +313,9 @@ fn run_file(
                     }
                     validator.record(writer.records_written(), &m2rec, &mut found);
                     list_findings(&mut listed, &mut found);
+                    rec.write_snapshot_json(&mut fields);
+                    let fields =
+                        std::str::from_utf8(&fields).context("snapshot fields are not UTF-8")?;
                     snap.execute(params![
                         cycle_id,
                         rec.account_id,
@@ -317,7 +324,7 @@ fn run_file(
                         rec.current_account_number,
                         rec.status.code(),
                         rec.ccc,
-                        rec.snapshot_json(),
+                        fields,
                     ])?;
                     report.add_record(&rec);
                 }
@@ -325,7 +332,8 @@ fn run_file(
             Ok(())
         };
         produce(&tx, read_path.as_deref(), label, as_of, disputes, &rcx, &mut consume)?;
-        let (trailer, _) = writer.finish().context("writing the Metro 2 trailer")?;
+        let (trailer, out) = writer.finish().context("writing the Metro 2 trailer")?;
+        file_sha = out.hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
         validator.trailer(&trailer, &mut found);
         list_findings(&mut listed, &mut found);
         trailer_matches = trailer_matches_totals(&trailer, &report);
@@ -392,7 +400,8 @@ fn run_file(
         });
     }
     report.outcome = "published".into();
-    let sha = crate::fsutil::sha256_file(&pending)?;
+    // The SHA-256 of the bytes written, computed while writing (the file is not read back).
+    let sha = file_sha;
     tx.execute(
         "UPDATE furnish_cycles SET file_path = ?1, file_sha256 = ?2, status = 'published',
             records = ?3, report = ?4, created_at = ?5 WHERE id = ?6",
@@ -477,8 +486,10 @@ const BATCH: usize = 512;
 /// Batches in flight (bounds memory).
 const BATCHES_IN_FLIGHT: usize = 4;
 
-/// Streams decided accounts, in file order, to `consume`: from a reader thread with its own
-/// read-only connection when `read_path` is given, else on `conn` in this thread.
+/// Streams decided accounts, in file order, to `consume`: read by a thread with its own
+/// read-only connection when `read_path` is given (the rules run on this thread, which
+/// balances the two: reading and parsing cost more than writing), else on `conn` in this
+/// thread.
 fn produce(
     conn: &rusqlite::Connection,
     read_path: Option<&Path>,
@@ -491,7 +502,7 @@ fn produce(
     let Some(path) = read_path else {
         return for_each_account(conn, label, as_of, disputes, |acc| consume(item(acc, rcx)));
     };
-    let (send, recv) = std::sync::mpsc::sync_channel::<Vec<Item>>(BATCHES_IN_FLIGHT);
+    let (send, recv) = std::sync::mpsc::sync_channel::<Vec<Account>>(BATCHES_IN_FLIGHT);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || -> anyhow::Result<()> {
             let rconn = rusqlite::Connection::open_with_flags(
@@ -504,7 +515,7 @@ fn produce(
             rconn.pragma_update(None, "cache_size", CYCLE_CACHE_KIB)?;
             let mut batch = Vec::with_capacity(BATCH);
             for_each_account(&rconn, label, as_of, disputes, |acc| {
-                batch.push(item(acc, rcx));
+                batch.push(acc);
                 if batch.len() == BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                     // The writer stopped (it failed): stop reading; its error is reported.
@@ -519,8 +530,8 @@ fn produce(
         });
         let mut result = Ok(());
         for batch in recv.iter() {
-            for it in batch {
-                if let Err(e) = consume(it) {
+            for acc in batch {
+                if let Err(e) = consume(item(acc, rcx)) {
                     result = Err(e);
                     break;
                 }
@@ -533,6 +544,25 @@ fn produce(
         let read = reader.join().map_err(|_| anyhow::anyhow!("the account reader panicked"))?;
         result.and(read)
     })
+}
+
+/// Passes every byte to `inner` and to a SHA-256, so the published file's hash costs no
+/// second pass over it.
+struct HashingWriter<W> {
+    inner: W,
+    hash: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write_all(buf)?;
+        self.hash.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn publish_rename(from: &Path, to: &Path) -> anyhow::Result<()> {

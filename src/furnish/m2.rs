@@ -24,6 +24,36 @@ fn name(s: &str) -> String {
     up(s).chars().filter(|c| c.is_ascii_uppercase() || *c == ' ' || *c == '-').collect()
 }
 
+/// [`up`] into `buf` (cleared first, its allocation kept).
+fn up_into(mut buf: String, s: &str) -> String {
+    buf.clear();
+    if s.is_ascii() {
+        buf.extend(s.chars().map(|c| c.to_ascii_uppercase()));
+    } else {
+        buf.push_str(&up(s));
+    }
+    buf
+}
+
+/// [`name`] into `buf` (cleared first, its allocation kept).
+fn name_into(mut buf: String, s: &str) -> String {
+    buf.clear();
+    let keep = |c: &char| c.is_ascii_uppercase() || *c == ' ' || *c == '-';
+    if s.is_ascii() {
+        buf.extend(s.chars().map(|c| c.to_ascii_uppercase()).filter(keep));
+    } else {
+        buf.extend(up(s).chars().filter(keep));
+    }
+    buf
+}
+
+/// `s` copied into `buf` (cleared first, its allocation kept).
+fn copy_into(mut buf: String, s: &str) -> String {
+    buf.clear();
+    buf.push_str(s);
+    buf
+}
+
 fn phone(p: &Option<String>) -> u64 {
     p.as_deref().and_then(|n| n.parse().ok()).unwrap_or(0)
 }
@@ -72,25 +102,33 @@ pub fn header(cfg: &FurnishConfig, bureaus: &[Bureau], as_of: Date) -> Header {
 pub fn fill(out: &mut DataRecord, r: &FurnishRecord, as_of: Date) {
     out.clear();
     let c = &r.consumer;
-    let addr = c.address.clone().unwrap_or_default();
+    let empty = super::account::Address::default();
+    let addr = c.address.as_ref().unwrap_or(&empty);
+    // The previous record's strings are refilled rather than dropped and allocated again;
+    // every other field is reset to its default as before.
+    let mut old = std::mem::take(&mut out.base);
+    let mut re = |f: fn(&mut Base) -> &mut String| std::mem::take(f(&mut old));
     out.base = Base {
         processing_indicator: 1,
         time_stamp: Some(as_of.at(0, 0, 0, 0)),
-        identification_number: up(&r.identification_number),
-        consumer_account_number: up(&r.account_number),
-        portfolio_type: "O".into(),
-        account_type: r.account_type.clone(),
+        identification_number: up_into(
+            re(|b| &mut b.identification_number),
+            &r.identification_number,
+        ),
+        consumer_account_number: up_into(re(|b| &mut b.consumer_account_number), &r.account_number),
+        portfolio_type: copy_into(re(|b| &mut b.portfolio_type), "O"),
+        account_type: copy_into(re(|b| &mut b.account_type), &r.account_type),
         date_opened: Some(r.date_opened),
         credit_limit: 0,
         highest_credit: r.highest_credit,
-        terms_duration: r.terms_duration.into(),
-        terms_frequency: r.terms_frequency.into(),
+        terms_duration: copy_into(re(|b| &mut b.terms_duration), r.terms_duration),
+        terms_frequency: copy_into(re(|b| &mut b.terms_frequency), r.terms_frequency),
         scheduled_monthly_payment_amount: 0,
         actual_payment_amount: r.actual_payment,
-        account_status: r.status.code().into(),
-        payment_history_profile: r.php.clone(),
-        special_comment: r.special_comment.into(),
-        compliance_condition_code: r.ccc.into(),
+        account_status: copy_into(re(|b| &mut b.account_status), r.status.code()),
+        payment_history_profile: copy_into(re(|b| &mut b.payment_history_profile), &r.php),
+        special_comment: copy_into(re(|b| &mut b.special_comment), r.special_comment),
+        compliance_condition_code: copy_into(re(|b| &mut b.compliance_condition_code), r.ccc),
         current_balance: r.current_balance,
         amount_past_due: r.amount_past_due,
         original_charge_off_amount: 0,
@@ -98,20 +136,23 @@ pub fn fill(out: &mut DataRecord, r: &FurnishRecord, as_of: Date) {
         date_first_delinquency: r.dofd,
         date_closed: r.date_closed,
         date_last_payment: r.last_payment_date,
-        surname: name(&c.surname),
-        first_name: name(&c.first_name),
-        middle_name: name(&c.middle_name),
-        generation_code: up(&c.generation),
+        surname: name_into(re(|b| &mut b.surname), &c.surname),
+        first_name: name_into(re(|b| &mut b.first_name), &c.first_name),
+        middle_name: name_into(re(|b| &mut b.middle_name), &c.middle_name),
+        generation_code: up_into(re(|b| &mut b.generation_code), &c.generation),
         social_security_number: ssn(c),
         date_birth: dob(c),
         telephone_number: phone(&c.phone),
-        ecoa_code: c.ecoa.clone(),
-        consumer_information_indicator: c.cii.clone(),
-        first_line_address: up(&addr.line1),
-        second_line_address: up(&addr.line2),
-        city: up(&addr.city),
-        state: up(&addr.state),
-        zip_code: addr.zip,
+        ecoa_code: copy_into(re(|b| &mut b.ecoa_code), &c.ecoa),
+        consumer_information_indicator: copy_into(
+            re(|b| &mut b.consumer_information_indicator),
+            &c.cii,
+        ),
+        first_line_address: up_into(re(|b| &mut b.first_line_address), &addr.line1),
+        second_line_address: up_into(re(|b| &mut b.second_line_address), &addr.line2),
+        city: up_into(re(|b| &mut b.city), &addr.city),
+        state: up_into(re(|b| &mut b.state), &addr.state),
+        zip_code: copy_into(re(|b| &mut b.zip_code), &addr.zip),
         ..Base::default()
     };
     for a in &r.associates {

@@ -147,7 +147,7 @@ struct SnapshotFields<'a> {
     current_account_number: &'a str,
     current_identification_number: &'a str,
     account_type: &'a str,
-    date_opened: String,
+    date_opened: IsoDate,
     highest_credit: u64,
     actual_payment: u64,
     status: &'static str,
@@ -156,14 +156,14 @@ struct SnapshotFields<'a> {
     ccc: &'static str,
     current_balance: u64,
     amount_past_due: u64,
-    doai: String,
-    dofd: Option<String>,
-    date_closed: Option<String>,
-    last_payment_date: Option<String>,
+    doai: IsoDate,
+    dofd: Option<IsoDate>,
+    date_closed: Option<IsoDate>,
+    last_payment_date: Option<IsoDate>,
     surname: &'a str,
     first_name: &'a str,
-    ssn: Option<String>,
-    dob: Option<String>,
+    ssn: Option<MaskedSsn<'a>>,
+    dob: Option<MaskedDob>,
     ecoa: &'a str,
     cii: &'a str,
     associates: Vec<AssociateFields<'a>>,
@@ -174,25 +174,88 @@ struct SnapshotFields<'a> {
     deleted_by: Option<&'static str>,
 }
 
+/// An SSN serialised masked (`***-**-1234`, as [`Ssn::masked`]) without an intermediate
+/// string.
+struct MaskedSsn<'a>(&'a Ssn);
+
+impl Serialize for MaskedSsn<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("***-**-{}", self.0.last4()))
+    }
+}
+
+/// A date of birth serialised masked (its `Display`: year only) without an intermediate
+/// string.
+struct MaskedDob(Dob);
+
+impl Serialize for MaskedDob {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// A date serialised as `YYYY-MM-DD` (what `Date`'s `Display` writes for years 0-9999)
+/// without going through the formatting machinery; other years use `Display`.
+struct IsoDate(Date);
+
+impl Serialize for IsoDate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let Ok(y) = u16::try_from(d.year()) else {
+            return s.collect_str(&d);
+        };
+        if y > 9999 {
+            return s.collect_str(&d);
+        }
+        let digit = |v: u16| b'0' + (v % 10) as u8;
+        let (m, day) = (d.month() as u16, d.day() as u16);
+        let b = [
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            b'-',
+            digit(m / 10),
+            digit(m),
+            b'-',
+            digit(day / 10),
+            digit(day),
+        ];
+        match std::str::from_utf8(&b) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => s.collect_str(&d),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct AssociateFields<'a> {
     segment: &'static str,
     surname: &'a str,
-    ssn: Option<String>,
-    dob: Option<String>,
+    ssn: Option<MaskedSsn<'a>>,
+    dob: Option<MaskedDob>,
     ecoa: &'a str,
 }
 
 impl FurnishRecord {
     /// The masked field map stored as the snapshot (JSON, stable key order).
     pub fn snapshot_json(&self) -> String {
+        let mut out = Vec::new();
+        self.write_snapshot_json(&mut out);
+        String::from_utf8(out).unwrap_or_else(|_| "{}".to_string())
+    }
+
+    /// Writes [`Self::snapshot_json`] into `out` (cleared first), so a cycle reuses one
+    /// buffer for every record.
+    pub fn write_snapshot_json(&self, out: &mut Vec<u8>) {
+        out.clear();
         let f = SnapshotFields {
             identification_number: &self.identification_number,
             account_number: &self.account_number,
             current_account_number: &self.current_account_number,
             current_identification_number: &self.current_identification_number,
             account_type: &self.account_type,
-            date_opened: self.date_opened.to_string(),
+            date_opened: IsoDate(self.date_opened),
             highest_credit: self.highest_credit,
             actual_payment: self.actual_payment,
             status: self.status.code(),
@@ -201,14 +264,14 @@ impl FurnishRecord {
             ccc: self.ccc,
             current_balance: self.current_balance,
             amount_past_due: self.amount_past_due,
-            doai: self.doai.to_string(),
-            dofd: self.dofd.map(|d| d.to_string()),
-            date_closed: self.date_closed.map(|d| d.to_string()),
-            last_payment_date: self.last_payment_date.map(|d| d.to_string()),
+            doai: IsoDate(self.doai),
+            dofd: self.dofd.map(IsoDate),
+            date_closed: self.date_closed.map(IsoDate),
+            last_payment_date: self.last_payment_date.map(IsoDate),
             surname: &self.consumer.surname,
             first_name: &self.consumer.first_name,
-            ssn: self.consumer.ssn.as_ref().map(Ssn::masked),
-            dob: self.consumer.dob.map(|d| d.to_string()),
+            ssn: self.consumer.ssn.as_ref().map(MaskedSsn),
+            dob: self.consumer.dob.map(MaskedDob),
             ecoa: &self.consumer.ecoa,
             cii: &self.consumer.cii,
             associates: self
@@ -217,8 +280,8 @@ impl FurnishRecord {
                 .map(|a| AssociateFields {
                     segment: if a.address.is_some() { "J2" } else { "J1" },
                     surname: &a.surname,
-                    ssn: a.ssn.as_ref().map(Ssn::masked),
-                    dob: a.dob.map(|d| d.to_string()),
+                    ssn: a.ssn.as_ref().map(MaskedSsn),
+                    dob: a.dob.map(MaskedDob),
                     ecoa: &a.ecoa,
                 })
                 .collect(),
@@ -228,8 +291,11 @@ impl FurnishRecord {
             l1: self.change.as_ref().map(|c| c.indicator),
             deleted_by: self.deleted_by,
         };
-        // Serialising plain strings and numbers cannot fail.
-        serde_json::to_string(&f).unwrap_or_else(|_| "{}".to_string())
+        // Serialising plain strings and numbers into memory cannot fail.
+        if serde_json::to_writer(&mut *out, &f).is_err() {
+            out.clear();
+            out.extend_from_slice(b"{}");
+        }
     }
 
     /// Number of J1 segments.
@@ -240,5 +306,39 @@ impl FurnishRecord {
     /// Number of J2 segments.
     pub fn j2_count(&self) -> usize {
         self.associates.iter().filter(|a| a.address.is_some()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn iso_date_serialises_as_display_does() {
+        for d in [
+            date(2026, 11, 20),
+            date(1999, 1, 9),
+            date(999, 12, 31),
+            date(1, 1, 1),
+            date(0, 6, 15),
+            date(-5, 3, 4),
+            date(9999, 12, 31),
+        ] {
+            let json = serde_json::to_string(&IsoDate(d)).unwrap();
+            assert_eq!(json, format!("\"{d}\""));
+        }
+    }
+
+    #[test]
+    fn masked_ssn_and_dob_serialise_as_their_masked_forms() {
+        let ssn = Ssn::parse("123-45-6789").unwrap();
+        let dob = Dob::new(date(1980, 5, 17));
+        assert_eq!(
+            serde_json::to_string(&MaskedSsn(&ssn)).unwrap(),
+            format!("\"{}\"", ssn.masked())
+        );
+        assert_eq!(serde_json::to_string(&MaskedDob(dob)).unwrap(), format!("\"{dob}\""));
+        assert!(!serde_json::to_string(&MaskedDob(dob)).unwrap().contains("05"));
     }
 }

@@ -1039,6 +1039,30 @@ mod tests {
     }
 
     #[test]
+    fn metro2_fill_reusing_a_record_equals_a_fresh_fill() {
+        let long = SampleAccount {
+            surname: "O'Néil-Smithson".into(),
+            first_name: "Zoë".into(),
+            ..SampleAccount::default()
+        };
+        let short = SampleAccount {
+            surname: "Li".into(),
+            first_name: "Al".into(),
+            ..SampleAccount::default()
+        };
+        let (a, b) = (record(run(&load(&long))), record(run(&load(&short))));
+        let mut reused = crate::metro2::model::DataRecord::default();
+        crate::furnish::m2::fill(&mut reused, &a, AS_OF);
+        assert_eq!(reused.base.surname, "ONEIL-SMITHSON");
+        assert_eq!(reused.base.first_name, "ZOE");
+        crate::furnish::m2::fill(&mut reused, &b, AS_OF);
+        let mut fresh = crate::metro2::model::DataRecord::default();
+        crate::furnish::m2::fill(&mut fresh, &b, AS_OF);
+        assert_eq!(reused, fresh);
+        assert_eq!(reused.base.surname, "LI");
+    }
+
+    #[test]
     fn deceased_and_bankruptcy_indicators() {
         let s =
             SampleAccount { deceased_date: Some("2026-01-15".into()), ..SampleAccount::default() };

@@ -312,6 +312,25 @@ fn published_file_is_private_validates_clean_and_the_trailer_reconciles() {
 }
 
 #[test]
+fn stored_file_hash_is_the_sha256_of_the_published_file() {
+    let wd = setup(&fixture_portfolio());
+    let o = furnish(&wd, &["--as-of", "2026-11-20"]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let db = wd.db();
+    let mut stmt = db
+        .prepare("SELECT file_path, file_sha256 FROM furnish_cycles WHERE status = 'published'")
+        .unwrap();
+    let rows: Vec<(String, String)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    for (path, sha) in rows {
+        let path = PathBuf::from(&path);
+        let path = if path.is_absolute() { path } else { wd.join(path.to_str().unwrap()) };
+        assert_eq!(sha, skiptrace::fsutil::sha256_file(&path).unwrap(), "{}", path.display());
+    }
+}
+
+#[test]
 fn same_database_and_as_of_give_identical_bytes_and_re_runs_replace_snapshots() {
     let wd = setup(&fixture_portfolio());
     furnish(&wd, &["--as-of", "2026-11-20"]);
