@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
+use indicatif::ProgressBar;
 use skiptrace::locate::mapping::Mapping;
 use skiptrace::locate::sources::{SourceKind, csv, xml};
 
@@ -124,7 +125,9 @@ fn main() {
     );
 
     let t = Instant::now();
-    let r = xml::read(&xml_path, "bench_xml", SourceKind::VendorXml, &xml_map).unwrap();
+    let r =
+        xml::read(&xml_path, "bench_xml", SourceKind::VendorXml, &xml_map, &ProgressBar::hidden())
+            .unwrap();
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(r.records.len() + r.rejects.len(), n);
     println!(
@@ -137,7 +140,9 @@ fn main() {
     drop(r);
 
     let t = Instant::now();
-    let r = csv::read(&ncoa_path, "bench_ncoa", SourceKind::NcoaCsv, &ncoa_map).unwrap();
+    let r =
+        csv::read(&ncoa_path, "bench_ncoa", SourceKind::NcoaCsv, &ncoa_map, &ProgressBar::hidden())
+            .unwrap();
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(r.records.len() + r.rejects.len(), n);
     println!(

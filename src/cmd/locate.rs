@@ -32,8 +32,13 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let as_of = args.as_of.unwrap_or_else(crate::dates::today);
     let db = ctx.open_db()?;
     let out_dir = args.out.unwrap_or_else(|| default_out_dir(&ctx.db_path()));
-    let opts =
-        LocateOptions { as_of, sources: args.sources, out_dir, matches_out: args.matches_out };
+    let opts = LocateOptions {
+        as_of,
+        sources: args.sources,
+        out_dir,
+        matches_out: args.matches_out,
+        progress: ctx.progress,
+    };
     let run_id = db.begin_run("locate", Some(as_of))?;
     let outcome = match run_locate(&db, &ctx.config, &opts, run_id) {
         Ok(o) => o,

@@ -112,6 +112,7 @@ fn later_stages(
                 sources: Vec::new(),
                 out_dir: out.join("locate"),
                 matches_out: None,
+                progress: ctx.progress,
             };
             let outcome = run_locate(db, &ctx.config, &opts, run_id)?;
             crate::cmd::locate::print_outcome(&outcome, ctx);

@@ -19,6 +19,7 @@ pub mod sources;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,7 @@ use crate::exit::ExitStatus;
 use crate::locate::leads::{LeadFilter, LeadStats, RunState};
 use crate::locate::matcher::Matcher;
 use crate::locate::sources::{ApiStats, SourceConfig, SourceKind};
+use crate::progress::Progress;
 use crate::store::Db;
 
 /// `[locate]` settings: sources and matching thresholds.
@@ -56,6 +58,8 @@ pub struct LocateOptions {
     pub out_dir: PathBuf,
     /// Where to write every scored candidate pair, when asked.
     pub matches_out: Option<PathBuf>,
+    /// Progress bars for file reading, vendor look-ups and matching.
+    pub progress: Progress,
 }
 
 /// Counters of one source in one run.
@@ -179,10 +183,22 @@ pub fn run_locate(
         };
         let path = config.resolve(s.path.as_deref().unwrap_or(std::path::Path::new("")));
         let read = match s.kind {
-            SourceKind::VendorApi => sources::api::read(db, run_id, name, s, m, &selection.debtors),
-            SourceKind::VendorXml => sources::xml::read(&path, name, s.kind, m),
-            SourceKind::NcoaCsv | SourceKind::VendorCsv => {
-                sources::csv::read(&path, name, s.kind, m)
+            SourceKind::VendorApi => {
+                let bar = opts.progress.items(selection.debtors.len() as u64, name);
+                let r = sources::api::read(db, run_id, name, s, m, &selection.debtors, &bar);
+                bar.finish_and_clear();
+                r
+            }
+            SourceKind::VendorXml | SourceKind::NcoaCsv | SourceKind::VendorCsv => {
+                let size = std::fs::metadata(&path).map(|md| md.len()).unwrap_or(0);
+                let bar = opts.progress.bytes(size, name);
+                let r = if s.kind == SourceKind::VendorXml {
+                    sources::xml::read(&path, name, s.kind, m, &bar)
+                } else {
+                    sources::csv::read(&path, name, s.kind, m, &bar)
+                };
+                bar.finish_and_clear();
+                r
             }
         };
         // A source that cannot be read at all (missing file, missing column) fails the run
@@ -198,6 +214,9 @@ pub fn run_locate(
             }
         };
         if s.kind != SourceKind::VendorApi {
+            // The file's content hash names exactly what was read, for audit and re-runs.
+            let sha256 = crate::fsutil::sha256_file(&path)
+                .with_context(|| format!("source {name}: cannot read {}", path.display()))?;
             db.audit(
                 Some(run_id),
                 &crate::store::actor(),
@@ -205,6 +224,8 @@ pub fn run_locate(
                 Some(&format!("source:{name}")),
                 &serde_json::json!({
                     "kind": s.kind.as_str(),
+                    "file": path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                    "sha256": sha256,
                     "permissible_purpose": s.permissible_purpose,
                     "records_read": read.rows,
                     "rejected": read.rejects.len(),
@@ -242,7 +263,10 @@ pub fn run_locate(
             status = status.worst(ExitStatus::Vendor);
         }
         if read.skipped.is_none() && !read.records.is_empty() && !selection.debtors.is_empty() {
+            let spinner = opts.progress.items(0, &format!("{name}: matching"));
+            spinner.enable_steady_tick(std::time::Duration::from_millis(250));
             let link = matcher.link(&selection.debtors, &read.records);
+            spinner.finish_and_clear();
             summary.candidate_pairs = link.stats.candidate_pairs;
             for p in &link.pairs {
                 let (Some(d), Some(r)) =

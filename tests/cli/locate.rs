@@ -267,6 +267,21 @@ fn file_sources_make_leads_flags_and_rejects_and_a_rerun_changes_nothing() {
     let matches = std::fs::read_to_string(wd.join("out/matches.csv")).unwrap();
     assert!(matches.starts_with("account_number,consumer_id,source,source_record_id,score"));
     assert!(matches.contains("A-1,1,acme_xml,V1,") && matches.contains(",accept"), "{matches}");
+    // Each source file read is audited with its name, content hash and counts.
+    let audited: String = db
+        .query_row(
+            "SELECT detail FROM audit_log WHERE action = 'locate.source_file'
+             AND subject = 'source:coa' ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let audited: serde_json::Value = serde_json::from_str(&audited).unwrap();
+    let digest = skiptrace::fsutil::sha256_file(&wd.join("in/ncoa.csv")).unwrap();
+    assert_eq!(audited["sha256"], digest.as_str(), "{audited}");
+    assert_eq!(audited["file"], "ncoa.csv", "{audited}");
+    assert_eq!(audited["records_read"], 3, "{audited}");
+    assert_eq!(audited["rejected"], 1, "{audited}");
 
     // The same data and as-of elsewhere give byte-identical lead files.
     let twin = Workdir::new();
@@ -313,7 +328,8 @@ N4,A-4,CY,,DOE,,3 ASH ST,,AUSTIN,TX,78701,02,I,2026-07-01,,,,,\n\
 N5,A-5,DEE,,DAY,,4 ASH ST,,AUSTIN,TX,78701,A,,2026-07-01,5 ASH ST,,AUSTIN,TX,78701\n";
     let p = wd.write("ncoa.csv", text);
     let m = Mapping::load(&repo("formats/sources/ncoa-default.toml")).unwrap();
-    let r = csv::read(&p, "coa", SourceKind::NcoaCsv, &m).unwrap();
+    let r =
+        csv::read(&p, "coa", SourceKind::NcoaCsv, &m, &indicatif::ProgressBar::hidden()).unwrap();
     assert_eq!(r.rows, 5);
     // N3: a business move with no surname is rejected (a record needs a last name); N5: code A
     // without a move type.

@@ -22,6 +22,7 @@ use std::time::Duration;
 use anyhow::Context;
 use backon::{ExponentialBuilder, Retryable};
 use governor::{Quota, RateLimiter};
+use indicatif::ProgressBar;
 use reqwest::header::{HeaderName, HeaderValue};
 use rusqlite::{OptionalExtension, params};
 use secrecy::{ExposeSecret, SecretString};
@@ -152,8 +153,9 @@ struct Client {
     stop: AtomicBool,
 }
 
-/// Reads an API source for the given debtors. Returns `skipped` when the key's environment
-/// variable is not set.
+/// Reads an API source for the given debtors, advancing `progress` by one per debtor answered
+/// (from the cache or the vendor). Returns `skipped` when the key's environment variable is
+/// not set.
 pub fn read(
     db: &Db,
     run_id: i64,
@@ -161,6 +163,7 @@ pub fn read(
     cfg: &SourceConfig,
     m: &Mapping,
     debtors: &[Debtor],
+    progress: &ProgressBar,
 ) -> anyhow::Result<SourceRead> {
     let mut out = SourceRead::default();
     let key_env = cfg.api_key_env.clone().unwrap_or_default();
@@ -222,6 +225,7 @@ pub fn read(
         match cached {
             Some((status, http, body)) if status == "ok" || status == "not_found" => {
                 out.api.cache_hits += 1;
+                progress.inc(1);
                 answers[i] = Some(if status == "ok" {
                     Answer::Body(
                         http.and_then(|h| u16::try_from(h).ok()).unwrap_or(200),
@@ -267,6 +271,7 @@ pub fn read(
                     Err(e) => anyhow::bail!("source {name}: a request task failed: {e}"),
                 };
                 let mut o = o;
+                progress.inc(1);
                 let l = &lookups[o.lookup];
                 if let Ok(Answer::Body(status, body)) = &o.result {
                     o.result = Ok(Answer::Body(*status, redact(body, l)));

@@ -12,21 +12,24 @@ use std::rc::Rc;
 
 use anyhow::Context;
 
+use indicatif::ProgressBar;
+
 use crate::error::ErrorCode;
 use crate::locate::mapping::{self, FlatRecord, Mapping};
 use crate::locate::sources::{SourceKind, SourceRead, SourceReject, publish_rejects};
 use crate::pii::{mask_dob, mask_ssn};
 
-/// Reads a CSV result file. Fails only when the file cannot be read or lacks a mapped column.
+/// Reads a CSV result file, advancing `progress` by the bytes read. Fails only when the file cannot be read or lacks a mapped column.
 pub fn read(
     path: &Path,
     source: &str,
     kind: SourceKind,
     m: &Mapping,
+    progress: &ProgressBar,
 ) -> anyhow::Result<SourceRead> {
     let file = std::fs::File::open(path)
         .with_context(|| format!("source {source}: cannot open {}", path.display()))?;
-    read_from(file, path, source, kind, m)
+    read_from(progress.wrap_read(file), path, source, kind, m)
 }
 
 /// Remembers where the newlines are in the bytes read ahead, so that a record's first line is
@@ -257,7 +260,7 @@ N3,A-3,CY,,DOE,,3 OAK ST,,AUSTIN,TX,78701,02,,,,,,,\r\n"
         );
         let p = dir.path().join("ncoa.csv");
         std::fs::write(&p, text).unwrap();
-        let r = read(&p, "ncoa", SourceKind::NcoaCsv, &m).unwrap();
+        let r = read(&p, "ncoa", SourceKind::NcoaCsv, &m, &ProgressBar::hidden()).unwrap();
         assert_eq!(r.rows, 3);
         assert_eq!(r.records.len(), 2);
         assert_eq!(r.records[0].addresses[0].address.city, "DALLAS");

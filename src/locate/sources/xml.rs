@@ -15,6 +15,7 @@ use std::path::Path;
 use std::rc::Rc;
 
 use anyhow::Context;
+use indicatif::ProgressBar;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
@@ -151,18 +152,24 @@ fn attr_value(a: &quick_xml::events::attributes::Attribute<'_>) -> Result<String
     a.normalized_value(XmlVersion::Implicit1_0).map(|v| v.into_owned()).map_err(|e| e.to_string())
 }
 
-/// Reads an XML result file.
+/// Reads an XML result file, advancing `progress` by the bytes read.
 pub fn read(
     path: &Path,
     source: &str,
     kind: SourceKind,
     m: &Mapping,
+    progress: &ProgressBar,
 ) -> anyhow::Result<SourceRead> {
     let file = std::fs::File::open(path)
         .with_context(|| format!("source {source}: cannot open {}", path.display()))?;
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut out =
-        read_from(std::io::BufReader::with_capacity(1 << 16, file), &file_name, source, kind, m);
+    let mut out = read_from(
+        std::io::BufReader::with_capacity(1 << 16, progress.wrap_read(file)),
+        &file_name,
+        source,
+        kind,
+        m,
+    );
     out.rejects_path = publish_rejects(path, &out.rejects, |p| write_rejects(p, &out.rejects))?;
     Ok(out)
 }
