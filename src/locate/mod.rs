@@ -184,10 +184,7 @@ pub fn run_locate(
         let path = config.resolve(s.path.as_deref().unwrap_or(std::path::Path::new("")));
         let read = match s.kind {
             SourceKind::VendorApi => {
-                let bar = opts.progress.items(selection.debtors.len() as u64, name);
-                let r = sources::api::read(db, run_id, name, s, m, &selection.debtors, &bar);
-                bar.finish_and_clear();
-                r
+                sources::api::read(db, run_id, name, s, m, &selection.debtors, &opts.progress)
             }
             SourceKind::VendorXml | SourceKind::NcoaCsv | SourceKind::VendorCsv => {
                 let size = std::fs::metadata(&path).map(|md| md.len()).unwrap_or(0);

@@ -22,7 +22,6 @@ use std::time::Duration;
 use anyhow::Context;
 use backon::{ExponentialBuilder, Retryable};
 use governor::{Quota, RateLimiter};
-use indicatif::ProgressBar;
 use reqwest::header::{HeaderName, HeaderValue};
 use rusqlite::{OptionalExtension, params};
 use secrecy::{ExposeSecret, SecretString};
@@ -33,6 +32,7 @@ use crate::error::ErrorCode;
 use crate::locate::mapping::{self, Format, Mapping};
 use crate::locate::record::Debtor;
 use crate::locate::sources::{HttpMethod, SourceConfig, SourceKind, SourceRead, SourceReject};
+use crate::progress::Progress;
 use crate::store::Db;
 
 /// One lookup: the debtor it is for and the query sent.
@@ -153,7 +153,7 @@ struct Client {
     stop: AtomicBool,
 }
 
-/// Reads an API source for the given debtors, advancing `progress` by one per debtor answered
+/// Reads an API source for the given debtors, with a progress bar of the debtors answered
 /// (from the cache or the vendor). Returns `skipped` when the key's environment variable is
 /// not set.
 pub fn read(
@@ -163,7 +163,7 @@ pub fn read(
     cfg: &SourceConfig,
     m: &Mapping,
     debtors: &[Debtor],
-    progress: &ProgressBar,
+    progress: &Progress,
 ) -> anyhow::Result<SourceRead> {
     let mut out = SourceRead::default();
     let key_env = cfg.api_key_env.clone().unwrap_or_default();
@@ -174,6 +174,7 @@ pub fn read(
             return Ok(out);
         }
     };
+    let progress = progress.items(debtors.len() as u64, name);
     let url = cfg.url.clone().unwrap_or_default();
     let lookups: Vec<Lookup> = debtors
         .iter()
@@ -309,6 +310,7 @@ pub fn read(
             ));
         }
     }
+    progress.finish_and_clear();
     // Sorted, so that the output does not depend on the order requests completed in.
     out.vendor_errors.sort();
 
