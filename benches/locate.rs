@@ -201,6 +201,63 @@ fn main() {
             println!("  FN x{n} w={w:.1} {k}");
         }
     }
+    if std::env::var_os("LOCATE_BENCH_PATTERNS").is_some() {
+        // Every candidate pair, unfiltered: per comparison pattern (and whether the echoed
+        // reference agrees), true and false pairs and how many true ones the run missed.
+        let all_cfg = MatchConfig {
+            review_weight: -1000.0,
+            best_debtor_per_record: false,
+            ..MatchConfig::default()
+        };
+        let everything = Matcher::new(&all_cfg).link(&data.debtors, &data.records);
+        let predicted: std::collections::HashSet<(usize, usize)> =
+            result.pairs.iter().map(|p| (p.debtor, p.record)).collect();
+        #[derive(Default)]
+        struct Row {
+            truth: u64,
+            missed: u64,
+            false_: u64,
+            false_kept: u64,
+            w_sum: f64,
+        }
+        let mut rows: std::collections::BTreeMap<String, Row> = std::collections::BTreeMap::new();
+        for p in &everything.pairs {
+            let rec = &data.records[p.record];
+            let deb = &data.debtors[p.debtor];
+            let ref_agrees =
+                rec.reference.as_ref().is_some_and(|r| deb.account_numbers.contains(r));
+            let key: Vec<String> = p
+                .explanation
+                .fields
+                .iter()
+                .filter(|f| f.level != "missing" && f.level != "none")
+                .map(|f| format!("{}={}", f.field, f.level))
+                .collect();
+            let key = format!("{} ref={}", key.join(" "), if ref_agrees { "agree" } else { "-" });
+            let row = rows.entry(key).or_default();
+            row.w_sum += p.weight;
+            let kept = predicted.contains(&(p.debtor, p.record));
+            if data.truth.get(p.record).copied().flatten() == Some(p.debtor) {
+                row.truth += 1;
+                row.missed += u64::from(!kept);
+            } else {
+                row.false_ += 1;
+                row.false_kept += u64::from(kept);
+            }
+        }
+        let mut v: Vec<_> = rows.into_iter().collect();
+        v.sort_by_key(|e| std::cmp::Reverse(e.1.missed.max(e.1.false_kept)));
+        for (k, r) in v.iter().take(40) {
+            println!(
+                "  PAT true {} missed {} | false {} kept {} | mean w {:.1} | {k}",
+                r.truth,
+                r.missed,
+                r.false_,
+                r.false_kept,
+                r.w_sum / (r.truth + r.false_) as f64
+            );
+        }
+    }
     println!("stage timings (ms, cumulative): {:?}", result.stats.timings_ms);
     println!("peak RSS (VmHWM): {peak:.0} MiB (after generation: {rss_before:.0} MiB)");
 }
