@@ -72,7 +72,7 @@ fn default_m() -> Table {
         &[0.0, 0.60, 0.30, 0.10],
         &[0.0, 0.90, 0.04, 0.02, 0.01, 0.01, 0.02],
         &[0.0, 0.80, 0.15, 0.05],
-        &[0.0, 0.15, 0.15, 0.10, 0.10, 0.10, 0.40],
+        &[0.0, 0.08, 0.08, 0.05, 0.05, 0.05, 0.20, 0.08, 0.08, 0.05, 0.05, 0.05, 0.20, 0.03],
     ];
     for (f, row) in rows.iter().enumerate() {
         for (l, v) in row.iter().enumerate() {
@@ -101,8 +101,12 @@ fn prior_u() -> [Option<&'static [f64]>; NFIELDS] {
         // surname: exact, jw_0.92, phonetic, jw_0.80, swapped, disagree
         Some(&[0.0, 0.002, 0.002, 0.003, 0.02, 1e-4, 0.97]),
         None,
-        // locator: address_phone, address, phone, zip, zip3, disagree
-        Some(&[0.0, 1e-7, 1e-6, 1e-6, 1e-3, 1e-2, 0.99]),
+        // locator: address_phone, address, phone, zip, zip3, disagree, then the same with an
+        // echoed account reference agreeing (which two different people share only as a
+        // household), and the reference alone
+        Some(&[
+            0.0, 1e-7, 1e-6, 1e-6, 1e-3, 1e-2, 0.99, 1e-11, 1e-10, 1e-10, 1e-9, 1e-9, 1e-8, 1e-8,
+        ]),
     ]
 }
 
@@ -513,7 +517,8 @@ fn household_locator(p: &Prepared, packed: &[u32], m: &Table) -> Vec<f64> {
     // Prior: people who share a surname share an address or phone about ten times as often as
     // random people (households), shrunk toward with the same pseudo-count as u.
     let prior = prior_u()[LOCATOR];
-    for lvl in 1..n - 1 {
+    let disagree = usize::from(compare::LOC_DISAGREE);
+    for lvl in (1..n).filter(|l| *l != disagree) {
         let estimate = ((counts[lvl] as f64 + 0.5) / same_surname.max(1.0)).min(0.5);
         u[lvl] = match prior.and_then(|row| row.get(lvl)) {
             Some(p) => shrink(estimate, same_surname, (p * 10.0).min(0.5)),
@@ -521,7 +526,7 @@ fn household_locator(p: &Prepared, packed: &[u32], m: &Table) -> Vec<f64> {
         };
         agree_total += u[lvl];
     }
-    u[n - 1] = (1.0 - agree_total).max(0.01);
+    u[disagree] = (1.0 - agree_total).max(0.01);
     (0..n)
         .map(
             |lvl| {
