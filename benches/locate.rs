@@ -106,6 +106,38 @@ fn main() {
     println!("blocking recall: {:.4}", blocking.recall);
     if std::env::var_os("LOCATE_BENCH_SHOW_UNBLOCKED").is_some() {
         let set: std::collections::HashSet<(usize, usize)> = cands.iter().copied().collect();
+        // The comparison patterns the unblocked true pairs would have had.
+        let p = skiptrace::locate::matcher::prepare::prepare(&data.debtors, &data.records);
+        let t = skiptrace::locate::matcher::compare::Thresholds { far_dob_years: 15 };
+        let mut unblocked = std::collections::BTreeMap::new();
+        for (r, d) in data.truth.iter().enumerate().filter_map(|(r, d)| d.map(|d| (r, d))) {
+            if set.contains(&(d, r)) {
+                continue;
+            }
+            let (Some(dp), Some(rp)) = (p.debtors.persons.get(d), p.records.persons.get(r)) else {
+                continue;
+            };
+            let l = skiptrace::locate::matcher::compare::compare(&p, dp, rp, t);
+            let key: Vec<String> = l
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v != 0)
+                .map(|(f, v)| {
+                    let names = skiptrace::locate::matcher::compare::LEVELS[f];
+                    format!(
+                        "{}={}",
+                        skiptrace::locate::matcher::compare::FIELDS[f],
+                        names.get(usize::from(*v)).copied().unwrap_or("?")
+                    )
+                })
+                .collect();
+            *unblocked.entry(key.join(" ")).or_insert(0u64) += 1;
+        }
+        let mut v: Vec<_> = unblocked.into_iter().collect();
+        v.sort_by_key(|e| std::cmp::Reverse(e.1));
+        for (k, n) in v.iter().take(20) {
+            println!("  UNBLOCKED x{n} {k}");
+        }
         for (r, d) in data
             .truth
             .iter()

@@ -101,6 +101,10 @@ pub const GEN_ONE_SIDE: u8 = 2;
 pub const GEN_DISAGREE: u8 = 3;
 /// SSN level: one digit off or two adjacent digits transposed.
 pub const SSN_DL1: u8 = 2;
+/// Locator level: same ZIP5, no address or phone agreeing, no echoed reference.
+pub const LOC_ZIP: u8 = 4;
+/// Locator level: same ZIP3 (a local move), nothing closer agreeing, no echoed reference.
+pub const LOC_ZIP3: u8 = 5;
 /// Locator level: address and phone known, neither agrees, nor do the ZIPs; no echoed
 /// reference agrees.
 pub const LOC_DISAGREE: u8 = 6;
