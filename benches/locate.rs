@@ -1,7 +1,7 @@
 //! Matching benchmark: N debtors × N locate records of the skip-trace simulation (default
 //! 1,000,000; `cargo bench --bench locate -- 100000` for another size). Prints generation
 //! time (excluded), link time, records/s, candidate pairs, blocking recall, precision,
-//! recall, F1 and peak RSS (VmHWM).
+//! recall, F1 and peak RSS (VmHWM). `LOCATE_BENCH_SEED` changes the simulation seed (42).
 
 use std::time::Instant;
 
@@ -40,7 +40,8 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .find_map(|a| a.replace('_', "").parse().ok())
         .unwrap_or(1_000_000);
-    let seed = 42;
+    let seed: u64 =
+        std::env::var("LOCATE_BENCH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(42);
     let t0 = Instant::now();
     let data = synth::generate(&SynthConfig::new(n, seed));
     let gen_s = t0.elapsed().as_secs_f64();
