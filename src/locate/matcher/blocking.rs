@@ -221,3 +221,75 @@ pub fn candidates_of(
     scratch.cands.sort_unstable();
     scratch.cands.dedup_by_key(|c| c.0);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::locate::matcher::prepare::prepare;
+    use crate::locate::record::{Debtor, LocateRecord, PersonName, SsnEvidence};
+    use crate::pii::Ssn;
+
+    fn name(first: &str, last: &str) -> PersonName {
+        PersonName {
+            first: first.into(),
+            middle: String::new(),
+            last: last.into(),
+            suffix: String::new(),
+        }
+    }
+
+    /// The (record, first rule) candidates of the only debtor.
+    fn candidates(debtor: &Debtor, records: &[LocateRecord]) -> Vec<(u32, &'static str)> {
+        let p = prepare(std::slice::from_ref(debtor), records);
+        let index = Index::build(&p);
+        let mut scratch = Scratch::default();
+        candidates_of(&p, &index, &p.debtors.persons[0], 1000, &mut scratch);
+        scratch.cands.iter().map(|&(r, rule)| (r, RULES[usize::from(rule)])).collect()
+    }
+
+    #[test]
+    fn last_four_only_and_mistyped_birth_year_are_proposed() {
+        let debtor = Debtor {
+            name: name("Winifred", "Brackenholt"),
+            ssn: Some(Ssn::parse("523-41-7780").unwrap()),
+            dob: Some(jiff::civil::date(1964, 11, 23)),
+            ..Debtor::default()
+        };
+        let records = [
+            // Only the last four and the surname: the SSN's lower half + phonetic surname.
+            LocateRecord {
+                name: name("Winnie", "Brackenholt"),
+                ssn: SsnEvidence::Last4("7780".into()),
+                ..LocateRecord::default()
+            },
+            // Same names, birth year mistyped, nothing else: names + birthday.
+            LocateRecord {
+                name: name("Winifred", "Brackenholt"),
+                dob: Some(jiff::civil::date(1969, 11, 23)),
+                ..LocateRecord::default()
+            },
+            // Same last four, another surname: not proposed.
+            LocateRecord {
+                name: name("Winifred", "Quillfeather"),
+                ssn: SsnEvidence::Last4("7780".into()),
+                ..LocateRecord::default()
+            },
+            // Same names and year, another birthday (no other key): not proposed by the
+            // birthday rule (the birth-year rule proposes it).
+            LocateRecord {
+                name: name("Winifred", "Brackenholt"),
+                dob: Some(jiff::civil::date(1964, 3, 2)),
+                ..LocateRecord::default()
+            },
+        ];
+        let got = candidates(&debtor, &records);
+        assert_eq!(
+            got,
+            vec![
+                (0, "ssn_half_surname_phonetic"),
+                (1, "names_either_order_birth_day"),
+                (3, "names_either_order_birth_year"),
+            ]
+        );
+    }
+}
