@@ -8,6 +8,9 @@
 //!   block is dominated by household members, who share surname, address and phone but not
 //!   SSN or DOB;
 //! - the prior from the expected number of matches among candidate pairs (EM on λ alone);
+//! - locator weights conditional on surname agreement: u re-estimated among same-surname
+//!   pairs (households share address, phone and the echoed account reference) and among
+//!   different-surname pairs (who rarely share them);
 //! - missing values are neutral (weight 0);
 //! - term-frequency adjustment of exact given-name and surname agreement.
 //!
