@@ -1,7 +1,7 @@
 //! Matching benchmark: N debtors × N locate records of the skip-trace simulation (default
 //! 1,000,000; `cargo bench --bench locate -- 100000` for another size). Prints generation
 //! time (excluded), link time, records/s, candidate pairs, blocking recall, precision,
-//! recall, F1 and peak RSS (VmHWM).
+//! recall, F1 and peak RSS (VmHWM). `LOCATE_BENCH_SEED` changes the simulation seed (42).
 
 use std::time::Instant;
 
@@ -40,7 +40,8 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .find_map(|a| a.replace('_', "").parse().ok())
         .unwrap_or(1_000_000);
-    let seed = 42;
+    let seed: u64 =
+        std::env::var("LOCATE_BENCH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(42);
     let t0 = Instant::now();
     let data = synth::generate(&SynthConfig::new(n, seed));
     let gen_s = t0.elapsed().as_secs_f64();
@@ -106,6 +107,38 @@ fn main() {
     println!("blocking recall: {:.4}", blocking.recall);
     if std::env::var_os("LOCATE_BENCH_SHOW_UNBLOCKED").is_some() {
         let set: std::collections::HashSet<(usize, usize)> = cands.iter().copied().collect();
+        // The comparison patterns the unblocked true pairs would have had.
+        let p = skiptrace::locate::matcher::prepare::prepare(&data.debtors, &data.records);
+        let t = skiptrace::locate::matcher::compare::Thresholds { far_dob_years: 15 };
+        let mut unblocked = std::collections::BTreeMap::new();
+        for (r, d) in data.truth.iter().enumerate().filter_map(|(r, d)| d.map(|d| (r, d))) {
+            if set.contains(&(d, r)) {
+                continue;
+            }
+            let (Some(dp), Some(rp)) = (p.debtors.persons.get(d), p.records.persons.get(r)) else {
+                continue;
+            };
+            let l = skiptrace::locate::matcher::compare::compare(&p, dp, rp, t);
+            let key: Vec<String> = l
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v != 0)
+                .map(|(f, v)| {
+                    let names = skiptrace::locate::matcher::compare::LEVELS[f];
+                    format!(
+                        "{}={}",
+                        skiptrace::locate::matcher::compare::FIELDS[f],
+                        names.get(usize::from(*v)).copied().unwrap_or("?")
+                    )
+                })
+                .collect();
+            *unblocked.entry(key.join(" ")).or_insert(0u64) += 1;
+        }
+        let mut v: Vec<_> = unblocked.into_iter().collect();
+        v.sort_by_key(|e| std::cmp::Reverse(e.1));
+        for (k, n) in v.iter().take(20) {
+            println!("  UNBLOCKED x{n} {k}");
+        }
         for (r, d) in data
             .truth
             .iter()
@@ -199,6 +232,63 @@ fn main() {
         v.sort_by_key(|e| std::cmp::Reverse(e.1.0));
         for (k, (n, w)) in v.iter().take(12) {
             println!("  FN x{n} w={w:.1} {k}");
+        }
+    }
+    if std::env::var_os("LOCATE_BENCH_PATTERNS").is_some() {
+        // Every candidate pair, unfiltered: per comparison pattern (and whether the echoed
+        // reference agrees), true and false pairs and how many true ones the run missed.
+        let all_cfg = MatchConfig {
+            review_weight: -1000.0,
+            best_debtor_per_record: false,
+            ..MatchConfig::default()
+        };
+        let everything = Matcher::new(&all_cfg).link(&data.debtors, &data.records);
+        let predicted: std::collections::HashSet<(usize, usize)> =
+            result.pairs.iter().map(|p| (p.debtor, p.record)).collect();
+        #[derive(Default)]
+        struct Row {
+            truth: u64,
+            missed: u64,
+            false_: u64,
+            false_kept: u64,
+            w_sum: f64,
+        }
+        let mut rows: std::collections::BTreeMap<String, Row> = std::collections::BTreeMap::new();
+        for p in &everything.pairs {
+            let rec = &data.records[p.record];
+            let deb = &data.debtors[p.debtor];
+            let ref_agrees =
+                rec.reference.as_ref().is_some_and(|r| deb.account_numbers.contains(r));
+            let key: Vec<String> = p
+                .explanation
+                .fields
+                .iter()
+                .filter(|f| f.level != "missing" && f.level != "none")
+                .map(|f| format!("{}={}", f.field, f.level))
+                .collect();
+            let key = format!("{} ref={}", key.join(" "), if ref_agrees { "agree" } else { "-" });
+            let row = rows.entry(key).or_default();
+            row.w_sum += p.weight;
+            let kept = predicted.contains(&(p.debtor, p.record));
+            if data.truth.get(p.record).copied().flatten() == Some(p.debtor) {
+                row.truth += 1;
+                row.missed += u64::from(!kept);
+            } else {
+                row.false_ += 1;
+                row.false_kept += u64::from(kept);
+            }
+        }
+        let mut v: Vec<_> = rows.into_iter().collect();
+        v.sort_by_key(|e| std::cmp::Reverse(e.1.missed.max(e.1.false_kept)));
+        for (k, r) in v.iter().take(40) {
+            println!(
+                "  PAT true {} missed {} | false {} kept {} | mean w {:.1} | {k}",
+                r.truth,
+                r.missed,
+                r.false_,
+                r.false_kept,
+                r.w_sum / (r.truth + r.false_) as f64
+            );
         }
     }
     println!("stage timings (ms, cumulative): {:?}", result.stats.timings_ms);

@@ -112,8 +112,9 @@ pub struct LocateRecord {
     pub source: String,
     /// Identifier unique within the source: the vendor's record id, or `file:line`.
     pub source_record_id: String,
-    /// Our own reference echoed back by the source (account number we sent), if any. A hint
-    /// for blocking only: identity is still scored.
+    /// Our own reference echoed back by the source (account number we sent), if any. Used for
+    /// blocking and scored as part of the matcher's joint locator (the source looked where
+    /// that account's consumer lives, as relatives do too): identity is still scored.
     pub reference: Option<String>,
     /// Name of the person the record describes.
     pub name: PersonName,

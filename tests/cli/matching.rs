@@ -199,6 +199,82 @@ fn background() -> (Vec<Debtor>, Vec<LocateRecord>) {
 }
 
 #[test]
+fn echoed_reference_links_a_name_only_mover_but_not_a_relative_at_the_old_address() {
+    let (mut debtors, mut records) = background();
+    let d = debtors.len();
+    debtors.push(Debtor {
+        consumer_id: 999_002,
+        account_numbers: vec!["ZZ-2".into()],
+        name: PersonName {
+            first: "Winifred".into(),
+            middle: String::new(),
+            last: "Brackenholt".into(),
+            suffix: String::new(),
+        },
+        ssn: Some(Ssn::parse("523-41-7780").unwrap()),
+        dob: Some(jiff::civil::date(1964, 11, 23)),
+        addresses: vec![addr("7 Orchard Lane", "62704")],
+        phones: vec!["2175550177".into()],
+        ..Debtor::default()
+    });
+    // Moved far away with a new phone; the source gives neither SSN nor DOB, only the name
+    // and our account number echoed back.
+    let mover = |reference: Option<&str>, id: &str| LocateRecord {
+        source: "vendor".into(),
+        source_record_id: id.into(),
+        reference: reference.map(Into::into),
+        name: PersonName {
+            first: "Winifred".into(),
+            middle: String::new(),
+            last: "Brackenholt".into(),
+            suffix: String::new(),
+        },
+        ssn: SsnEvidence::Missing,
+        dob: None,
+        addresses: vec![hit(addr("450 Harbor Road", "98101"))],
+        phones: vec![phone("2065550123")],
+        ..LocateRecord::default()
+    };
+    let echoed = records.len();
+    records.push(mover(Some("ZZ-2"), "T-ECHOED"));
+    // A relative at the old address, returned for the same account.
+    let relative = records.len();
+    records.push(LocateRecord {
+        source: "vendor".into(),
+        source_record_id: "T-RELATIVE".into(),
+        reference: Some("ZZ-2".into()),
+        name: PersonName {
+            first: "Cornelius".into(),
+            middle: String::new(),
+            last: "Brackenholt".into(),
+            suffix: String::new(),
+        },
+        ssn: SsnEvidence::Missing,
+        dob: None,
+        addresses: vec![hit(addr("7 Orchard Ln", "62704"))],
+        phones: vec![phone("2175550177")],
+        ..LocateRecord::default()
+    });
+    let result = Matcher::new(&MatchConfig::default()).link(&debtors, &records);
+    let find = |r: usize| result.pairs.iter().find(|p| p.debtor == d && p.record == r);
+    let m = find(echoed).expect("the mover with the echoed reference is linked");
+    let level = |f: &str| m.explanation.fields.iter().find(|x| x.field == f).unwrap().level.clone();
+    assert_eq!(level("locator"), "reference_disagree");
+    assert_eq!(level("ssn"), "missing");
+    assert_eq!(level("dob"), "missing");
+    assert!(find(relative).is_none(), "relative at the old address linked: {:?}", find(relative));
+    let relative_level =
+        Matcher::new(&MatchConfig { review_weight: -1000.0, ..MatchConfig::default() })
+            .link(&debtors, &records)
+            .pairs
+            .into_iter()
+            .find(|p| p.debtor == d && p.record == relative)
+            .and_then(|p| p.explanation.fields.into_iter().find(|f| f.field == "locator"))
+            .map(|f| f.level);
+    assert_eq!(relative_level.as_deref(), Some("reference_address_phone"));
+}
+
+#[test]
 fn mover_with_nickname_links_and_spouse_at_old_address_does_not() {
     let (mut debtors, mut records) = background();
     let d = debtors.len();

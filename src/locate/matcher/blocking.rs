@@ -15,7 +15,7 @@ use super::prepare::{NO_LAST4, NO_NAME, Person, Prepared, Side};
 
 /// Blocking rule names, in priority order (a pair is counted under the first rule that
 /// produced it).
-pub const RULES: [&str; 14] = [
+pub const RULES: [&str; 15] = [
     "ssn",
     "ssn_last4_dob",
     "surname_phonetic_initial_zip3",
@@ -30,6 +30,7 @@ pub const RULES: [&str; 14] = [
     "house_number_zip",
     "ssn_half_surname_phonetic",
     "ssn_digits_any_order_surname_phonetic",
+    "names_either_order_birth_day",
 ];
 
 fn key<T: Hash>(rule: u8, value: T) -> u64 {
@@ -45,16 +46,19 @@ pub fn keys(p: &Prepared, side: &Side, person: &Person, out: &mut Vec<(u64, u8)>
     if person.ssn != 0 {
         out.push((key(0, person.ssn), 0));
     }
-    if person.ssn != 0 {
-        // One mistyped digit leaves one half intact; a transposition keeps the digits.
-        if let Some(dm) =
-            (person.last != NO_NAME).then(|| p.surnames.dm.get(person.last as usize)).flatten()
-        {
+    if let Some(dm) =
+        (person.last != NO_NAME).then(|| p.surnames.dm.get(person.last as usize)).flatten()
+    {
+        if person.ssn != 0 {
+            // One mistyped digit leaves one half intact; a transposition keeps the digits.
             out.push((key(12, (dm, 0u8, person.ssn / 10_000)), 12));
-            out.push((key(12, (dm, 1u8, person.ssn % 10_000)), 12));
             let mut digits = super::normalize::digits_of::<9>(person.ssn);
             digits.sort_unstable();
             out.push((key(13, (dm, digits)), 13));
+        }
+        // The last four (the lower half) is also all a source may give.
+        if person.last4 != NO_LAST4 {
+            out.push((key(12, (dm, 1u8, u32::from(person.last4))), 12));
         }
     }
     if person.last4 != NO_LAST4 && person.dob != 0 {
@@ -111,6 +115,8 @@ pub fn keys(p: &Prepared, side: &Side, person: &Person, out: &mut Vec<(u64, u8)>
         }
         if let (Some(&a), Some(&b)) = (first_dm, last_dm) {
             out.push((key(9, (a.min(b), a.max(b), y)), 9));
+            // A mistyped year keeps the birthday.
+            out.push((key(14, (a.min(b), a.max(b), m.min(d), m.max(d))), 14));
         }
     }
 }
@@ -214,4 +220,76 @@ pub fn candidates_of(
     }
     scratch.cands.sort_unstable();
     scratch.cands.dedup_by_key(|c| c.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::locate::matcher::prepare::prepare;
+    use crate::locate::record::{Debtor, LocateRecord, PersonName, SsnEvidence};
+    use crate::pii::Ssn;
+
+    fn name(first: &str, last: &str) -> PersonName {
+        PersonName {
+            first: first.into(),
+            middle: String::new(),
+            last: last.into(),
+            suffix: String::new(),
+        }
+    }
+
+    /// The (record, first rule) candidates of the only debtor.
+    fn candidates(debtor: &Debtor, records: &[LocateRecord]) -> Vec<(u32, &'static str)> {
+        let p = prepare(std::slice::from_ref(debtor), records);
+        let index = Index::build(&p);
+        let mut scratch = Scratch::default();
+        candidates_of(&p, &index, &p.debtors.persons[0], 1000, &mut scratch);
+        scratch.cands.iter().map(|&(r, rule)| (r, RULES[usize::from(rule)])).collect()
+    }
+
+    #[test]
+    fn last_four_only_and_mistyped_birth_year_are_proposed() {
+        let debtor = Debtor {
+            name: name("Winifred", "Brackenholt"),
+            ssn: Some(Ssn::parse("523-41-7780").unwrap()),
+            dob: Some(jiff::civil::date(1964, 11, 23)),
+            ..Debtor::default()
+        };
+        let records = [
+            // Only the last four and the surname: the SSN's lower half + phonetic surname.
+            LocateRecord {
+                name: name("Winnie", "Brackenholt"),
+                ssn: SsnEvidence::Last4("7780".into()),
+                ..LocateRecord::default()
+            },
+            // Same names, birth year mistyped, nothing else: names + birthday.
+            LocateRecord {
+                name: name("Winifred", "Brackenholt"),
+                dob: Some(jiff::civil::date(1969, 11, 23)),
+                ..LocateRecord::default()
+            },
+            // Same last four, another surname: not proposed.
+            LocateRecord {
+                name: name("Winifred", "Quillfeather"),
+                ssn: SsnEvidence::Last4("7780".into()),
+                ..LocateRecord::default()
+            },
+            // Same names and year, another birthday (no other key): not proposed by the
+            // birthday rule (the birth-year rule proposes it).
+            LocateRecord {
+                name: name("Winifred", "Brackenholt"),
+                dob: Some(jiff::civil::date(1964, 3, 2)),
+                ..LocateRecord::default()
+            },
+        ];
+        let got = candidates(&debtor, &records);
+        assert_eq!(
+            got,
+            vec![
+                (0, "ssn_half_surname_phonetic"),
+                (1, "names_either_order_birth_day"),
+                (3, "names_either_order_birth_year"),
+            ]
+        );
+    }
 }

@@ -12,7 +12,7 @@ use super::prepare::{NO_LAST4, NO_NAME, Person, Prepared};
 /// Number of compared fields.
 pub const NFIELDS: usize = 7;
 /// Most levels any field has (including "missing").
-pub const MAX_LEVELS: usize = 9;
+pub const MAX_LEVELS: usize = 14;
 
 /// Field index: SSN.
 pub const SSN: usize = 0;
@@ -53,7 +53,22 @@ pub const LEVELS: [&[&str]; NFIELDS] = [
     &["missing", "exact", "initial", "disagree"],
     &["missing", "exact", "jw_0.92", "phonetic", "jw_0.80", "swapped", "disagree"],
     &["none", "agree", "one_side", "disagree"],
-    &["missing", "address_phone", "address", "phone", "zip", "zip3", "disagree"],
+    &[
+        "missing",
+        "address_phone",
+        "address",
+        "phone",
+        "zip",
+        "zip3",
+        "disagree",
+        "reference_address_phone",
+        "reference_address",
+        "reference_phone",
+        "reference_zip",
+        "reference_zip3",
+        "reference_disagree",
+        "reference_only",
+    ],
 ];
 
 /// SSN level: exact.
@@ -86,6 +101,23 @@ pub const GEN_ONE_SIDE: u8 = 2;
 pub const GEN_DISAGREE: u8 = 3;
 /// SSN level: one digit off or two adjacent digits transposed.
 pub const SSN_DL1: u8 = 2;
+/// Locator level: same ZIP5, no address or phone agreeing, no echoed reference.
+pub const LOC_ZIP: u8 = 4;
+/// Locator level: same ZIP3 (a local move), nothing closer agreeing, no echoed reference.
+pub const LOC_ZIP3: u8 = 5;
+/// Locator level: address and phone known, neither agrees, nor do the ZIPs; no echoed
+/// reference agrees.
+pub const LOC_DISAGREE: u8 = 6;
+/// Locator levels 1-6 shifted by this when the source echoed one of the debtor's account
+/// numbers (`reference_*`).
+pub const LOC_REFERENCE: u8 = 6;
+/// Locator level: only the echoed reference could be compared, and it agrees.
+pub const LOC_REFERENCE_ONLY: u8 = 13;
+
+/// True when a locator level includes an agreeing echoed reference.
+pub fn reference_agrees(level: u8) -> bool {
+    level > LOC_REFERENCE
+}
 
 /// True when a surname level counts as agreement (exact or Jaro-Winkler ≥ 0.92).
 pub fn surname_agrees(level: u8) -> bool {
@@ -266,11 +298,26 @@ fn locator_level(p: &Prepared, d: &Person, r: &Person) -> u8 {
     let rp = r.phones.get(&p.records.phones);
     let da = d.addrs.get(&p.debtors.addrs);
     let dp = d.phones.get(&p.debtors.phones);
+    let reference = {
+        let rr = r.refs.get(&p.records.refs);
+        !rr.is_empty() && rr.iter().any(|x| d.refs.get(&p.debtors.refs).contains(x))
+    };
     let addr_known = !ra.is_empty() && !da.is_empty();
     let phone_known = !rp.is_empty() && !dp.is_empty();
     if !addr_known && !phone_known {
-        return 0;
+        return if reference { LOC_REFERENCE_ONLY } else { 0 };
     }
+    let base = address_phone_level(ra, rp, da, dp);
+    if reference { base + LOC_REFERENCE } else { base }
+}
+
+/// Address and phone part of the locator (levels 1-6).
+fn address_phone_level(
+    ra: &[super::prepare::Addr],
+    rp: &[u64],
+    da: &[super::prepare::Addr],
+    dp: &[u64],
+) -> u8 {
     let addr = ra.iter().any(|x| {
         da.iter().any(|y| {
             x.key == y.key

@@ -407,6 +407,7 @@ impl Matcher {
         };
         let prior = model.prior_weight;
         let household = model.locator_given_surname.clone();
+        let other = model.locator_given_other_surname.clone();
         let field_weights = |c: &Cand, levels: &compare::Levels| -> [f64; compare::NFIELDS] {
             let mut w = [0.0; compare::NFIELDS];
             for f in 0..compare::NFIELDS {
@@ -414,9 +415,13 @@ impl Matcher {
             }
             // Household members share surname, address and phone: when the surname agrees,
             // the locator weighs by its frequency among same-surname non-matches.
-            if compare::surname_agrees(levels[compare::LAST])
-                && levels[compare::LOCATOR] != 0
-                && let Some(v) = household.get(usize::from(levels[compare::LOCATOR]))
+            // Other surnames rarely share one, so there the locator weighs by its frequency
+            // among different-surname non-matches.
+            let conditional =
+                if compare::surname_agrees(levels[compare::LAST]) { &household } else { &other };
+            if levels[compare::LOCATOR] != 0
+                && levels[compare::LAST] != 0
+                && let Some(v) = conditional.get(usize::from(levels[compare::LOCATOR]))
             {
                 w[compare::LOCATOR] = *v;
             }

@@ -8,6 +8,9 @@
 //!   block is dominated by household members, who share surname, address and phone but not
 //!   SSN or DOB;
 //! - the prior from the expected number of matches among candidate pairs (EM on λ alone);
+//! - locator weights conditional on surname agreement: u re-estimated among same-surname
+//!   pairs (households share address, phone and the echoed account reference) and among
+//!   different-surname pairs (who rarely share them);
 //! - missing values are neutral (weight 0);
 //! - term-frequency adjustment of exact given-name and surname agreement.
 //!
@@ -23,7 +26,7 @@ use super::compare::{
     self, DOB, DOB_EXACT, FIELDS, FIRST, FIRST_EXACT, FIRST_NICKNAME, LAST, LEVELS, LOCATOR,
     Levels, MAX_LEVELS, NFIELDS, SSN, SSN_EXACT, Thresholds,
 };
-use super::prepare::{NO_NAME, Prepared};
+use super::prepare::{NO_NAME, Person, Prepared};
 
 /// m and u of one field's levels (index 0, "missing", is unused).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -58,6 +61,12 @@ pub struct Model {
     /// Locator weights per level when the surname agrees: u is the level's frequency among
     /// same-surname pairs that disagree on identity (households), not among random pairs.
     pub locator_given_surname: Vec<f64>,
+    /// Locator weights per level when the surname does not agree: u is the level's frequency
+    /// among different-surname pairs that disagree on identity. Households mostly share a
+    /// surname, so a shared address or phone between different surnames is rarer than among
+    /// random pairs and weighs more.
+    #[serde(default)]
+    pub locator_given_other_surname: Vec<f64>,
 }
 
 type Table = [[f64; MAX_LEVELS]; NFIELDS];
@@ -72,7 +81,7 @@ fn default_m() -> Table {
         &[0.0, 0.60, 0.30, 0.10],
         &[0.0, 0.90, 0.04, 0.02, 0.01, 0.01, 0.02],
         &[0.0, 0.80, 0.15, 0.05],
-        &[0.0, 0.15, 0.15, 0.10, 0.10, 0.10, 0.40],
+        &[0.0, 0.08, 0.08, 0.05, 0.05, 0.05, 0.20, 0.08, 0.08, 0.05, 0.05, 0.05, 0.20, 0.03],
     ];
     for (f, row) in rows.iter().enumerate() {
         for (l, v) in row.iter().enumerate() {
@@ -101,8 +110,12 @@ fn prior_u() -> [Option<&'static [f64]>; NFIELDS] {
         // surname: exact, jw_0.92, phonetic, jw_0.80, swapped, disagree
         Some(&[0.0, 0.002, 0.002, 0.003, 0.02, 1e-4, 0.97]),
         None,
-        // locator: address_phone, address, phone, zip, zip3, disagree
-        Some(&[0.0, 1e-7, 1e-6, 1e-6, 1e-3, 1e-2, 0.99]),
+        // locator: address_phone, address, phone, zip, zip3, disagree, then the same with an
+        // echoed account reference agreeing (which two different people share only as a
+        // household), and the reference alone
+        Some(&[
+            0.0, 1e-7, 1e-6, 1e-6, 1e-3, 1e-2, 0.99, 1e-11, 1e-10, 1e-10, 1e-9, 1e-9, 1e-8, 1e-8,
+        ]),
     ]
 }
 
@@ -471,9 +484,11 @@ pub fn train(
             }
         })
         .collect();
-    let locator_given_surname = household_locator(p, packed, &m);
+    let locator_given_surname = conditional_locator(p, packed, &m, &u, true);
+    let locator_given_other_surname = conditional_locator(p, packed, &m, &u, false);
     Model {
         locator_given_surname,
+        locator_given_other_surname,
         prior_weight: prior,
         estimated_matches: matches,
         fields,
@@ -482,18 +497,37 @@ pub fn train(
     }
 }
 
-/// Locator weights conditional on surname agreement. Among same-surname pairs, address and
-/// phone agreement is far more common than among random pairs (relatives, Jr/Sr), so its u is
-/// re-estimated: the candidate pairs that agree on surname but clearly disagree on identity
-/// (given name, DOB or SSN disagree) counted per locator level, over all same-surname pairs.
-fn household_locator(p: &Prepared, packed: &[u32], m: &Table) -> Vec<f64> {
+/// Locator weights conditional on surname agreement (`same_surname`) or its absence. Among
+/// same-surname pairs, address and phone agreement is far more common than among random pairs
+/// (relatives, Jr/Sr); among different-surname pairs it is rarer. So u is re-estimated per
+/// class: the candidate pairs of the class that clearly disagree on identity (given name, DOB
+/// or SSN disagree) counted per locator level, over all pairs of the class.
+///
+/// That count is complete only for levels that a blocking rule proposes whatever the names
+/// (same address, phone or echoed reference). Same-ZIP pairs are proposed only with the same
+/// surname code and first initial, so the few pairs counted there would make ZIP agreement
+/// look rarer than it is: `zip` and `zip3` keep their unconditional u.
+fn conditional_locator(
+    p: &Prepared,
+    packed: &[u32],
+    m: &Table,
+    flat_u: &Table,
+    same_surname: bool,
+) -> Vec<f64> {
     let n = nlevels(LOCATOR);
-    let same_surname = collision(
+    let with_surname = |it: &[Person]| it.iter().filter(|x| x.last != NO_NAME).count() as f64;
+    let (nd, nr) = (with_surname(&p.debtors.persons), with_surname(&p.records.persons));
+    let same = collision(
         p.debtors.persons.iter().map(|x| name_or_zero(x.last)),
         p.records.persons.iter().map(|x| name_or_zero(x.last)),
     )
-    .0 * p.debtors.persons.iter().filter(|x| x.last != NO_NAME).count() as f64
-        * p.records.persons.iter().filter(|x| x.last != NO_NAME).count() as f64;
+    .0 * nd
+        * nr;
+    let class_pairs = if same_surname {
+        same
+    } else {
+        p.debtors.persons.len() as f64 * p.records.persons.len() as f64 - same
+    };
     let mut counts = vec![0u64; n];
     for &code in packed {
         let l = compare::unpack(code);
@@ -501,7 +535,7 @@ fn household_locator(p: &Prepared, packed: &[u32], m: &Table) -> Vec<f64> {
             || l[DOB] == compare::DOB_DISAGREE
             || l[DOB] == compare::DOB_FAR
             || l[SSN] == 4;
-        if compare::surname_agrees(l[LAST])
+        if compare::surname_agrees(l[LAST]) == same_surname
             && identity_differs
             && let Some(c) = counts.get_mut(usize::from(l[LOCATOR]))
         {
@@ -511,17 +545,25 @@ fn household_locator(p: &Prepared, packed: &[u32], m: &Table) -> Vec<f64> {
     let mut u = vec![0.0; n];
     let mut agree_total = 0.0;
     // Prior: people who share a surname share an address or phone about ten times as often as
-    // random people (households), shrunk toward with the same pseudo-count as u.
+    // random people (households), shrunk toward with the same pseudo-count as u; people who
+    // do not, about as often as random people.
     let prior = prior_u()[LOCATOR];
-    for lvl in 1..n - 1 {
-        let estimate = ((counts[lvl] as f64 + 0.5) / same_surname.max(1.0)).min(0.5);
+    let factor = if same_surname { 10.0 } else { 1.0 };
+    let disagree = usize::from(compare::LOC_DISAGREE);
+    for lvl in (1..n).filter(|l| *l != disagree) {
+        if lvl == usize::from(compare::LOC_ZIP) || lvl == usize::from(compare::LOC_ZIP3) {
+            u[lvl] = flat_u[LOCATOR][lvl];
+            agree_total += u[lvl];
+            continue;
+        }
+        let estimate = ((counts[lvl] as f64 + 0.5) / class_pairs.max(1.0)).min(0.5);
         u[lvl] = match prior.and_then(|row| row.get(lvl)) {
-            Some(p) => shrink(estimate, same_surname, (p * 10.0).min(0.5)),
+            Some(p) => shrink(estimate, class_pairs, (p * factor).min(0.5)),
             None => estimate,
         };
         agree_total += u[lvl];
     }
-    u[n - 1] = (1.0 - agree_total).max(0.01);
+    u[disagree] = (1.0 - agree_total).max(0.01);
     (0..n)
         .map(
             |lvl| {
