@@ -92,13 +92,16 @@ struct Person {
     generation: Option<&'static str>,
     ssn: Option<Ssn>,
     dob: Option<Date>,
+    /// `dob` as stored (ISO text), formatted on the reader thread.
+    dob_text: Option<String>,
 }
 
-/// A checked portfolio row.
+/// A checked portfolio row, owned and ready to bind: built by [`check`] on the reader thread,
+/// stored by [`Handler::apply_checked`] on the writer thread.
 #[derive(Debug)]
-struct Placement<'a> {
-    account_number: &'a str,
-    previous_account_number: Option<&'a str>,
+pub struct Placement {
+    account_number: String,
+    previous_account_number: Option<String>,
     original_creditor: String,
     creditor_class: Option<String>,
     medical: Option<bool>,
@@ -119,15 +122,26 @@ struct Placement<'a> {
     phone: Option<String>,
     email: Option<String>,
     co: Option<(Person, &'static str)>,
+    /// Canonical text of each of [`ACCOUNT_FIELDS`] (`None` = not given), exactly as bound
+    /// on insert and compared on update.
+    values: [Option<String>; 16],
+    /// The reject a new placement gets without a creditor class (the writer decides: an
+    /// existing account may omit it).
+    missing_class: Option<RowError>,
 }
 
-impl Placement<'_> {
+impl Placement {
+    /// Whether the writer may still reject this row (so the reader keeps its cells).
+    pub fn may_be_rejected(&self) -> bool {
+        self.missing_class.is_some()
+    }
+
     /// Canonical text of each of [`ACCOUNT_FIELDS`]; `None` = not given.
     fn account_values(&self) -> [Option<String>; 16] {
         let d = |d: Option<Date>| d.map(|d| d.to_string());
         let m = |m: Option<Money>| m.map(|m| m.0.normalize().to_string());
         [
-            self.previous_account_number.map(str::to_string),
+            self.previous_account_number.clone(),
             Some(self.original_creditor.clone()),
             self.creditor_class.clone(),
             self.medical.map(|b| if b { "1" } else { "0" }.to_string()),
@@ -186,10 +200,13 @@ fn person(
         generation,
         ssn: ssn_v,
         dob: dob_v,
+        dob_text: dob_v.map(|d| d.to_string()),
     }))
 }
 
-fn parse<'a>(row: &Row<'a>) -> Result<Placement<'a>, RowError> {
+/// Checks a portfolio row and turns it into an owned [`Placement`] with every value in the
+/// text it is stored as. Touches no database (runs on the reader thread).
+pub fn check(row: &Row<'_>) -> Result<Placement, RowError> {
     let account_number = row.req(ACCOUNT_NUMBER, "account number")?;
     let original_creditor = clean_text(row.req(ORIGINAL_CREDITOR, "original creditor")?);
     let medical = row.flag(MEDICAL)?;
@@ -278,9 +295,16 @@ fn parse<'a>(row: &Row<'a>) -> Result<Placement<'a>, RowError> {
             Some((p, code))
         }
     };
-    Ok(Placement {
-        account_number,
-        previous_account_number: row.get(PREVIOUS_ACCOUNT_NUMBER),
+    let missing_class = creditor_class.is_none().then(|| {
+        row.err(
+            CREDITOR_CLASS,
+            "missing_field",
+            "creditor class is required for a non-medical placement",
+        )
+    });
+    let mut p = Placement {
+        account_number: account_number.to_string(),
+        previous_account_number: row.get(PREVIOUS_ACCOUNT_NUMBER).map(str::to_string),
         original_creditor,
         creditor_class,
         medical,
@@ -301,7 +325,11 @@ fn parse<'a>(row: &Row<'a>) -> Result<Placement<'a>, RowError> {
         phone,
         email,
         co,
-    })
+        values: Default::default(),
+        missing_class,
+    };
+    p.values = p.account_values();
+    Ok(p)
 }
 
 /// Applies portfolio rows of one client.
@@ -405,18 +433,16 @@ impl<'c> Handler<'c> {
     }
 }
 
-impl RowHandler for Handler<'_> {
-    fn apply(
+impl Handler<'_> {
+    /// Stores one checked row (writer thread). The outer error is fatal (database failure);
+    /// the inner one rejects the row.
+    pub fn apply_checked(
         &mut self,
-        tx: &Transaction<'_>,
-        row: &Row<'_>,
+        tx: &Connection,
+        p: &Placement,
         line: u64,
         ctx: &FileCtx<'_>,
     ) -> anyhow::Result<Result<Applied, RowError>> {
-        let p = match parse(row) {
-            Ok(p) => p,
-            Err(e) => return Ok(Err(e)),
-        };
         let st = &mut self.stmts;
         let mut cause = std::mem::take(&mut st.cause);
         cause.clear();
@@ -431,7 +457,7 @@ impl RowHandler for Handler<'_> {
             run_id: ctx.run_id,
             at: &ctx.at,
         };
-        st.select_account.raw_bind_parameter(2, p.account_number)?;
+        st.select_account.raw_bind_parameter(2, p.account_number.as_str())?;
         let existing: Option<(i64, i64, Vec<Option<String>>)> = {
             let mut rows = st.select_account.raw_query();
             match rows.next()? {
@@ -445,21 +471,17 @@ impl RowHandler for Handler<'_> {
                 }
             }
         };
-        let applied = match existing {
-            None if p.creditor_class.is_none() => {
+        let applied = match (existing, &p.missing_class) {
+            (None, Some(reject)) => {
                 st.cause = cause;
-                return Ok(Err(row.err(
-                    CREDITOR_CLASS,
-                    "missing_field",
-                    "creditor class is required for a non-medical placement",
-                )));
+                return Ok(Err(reject.clone()));
             }
-            None => {
-                create(tx, st, &p, &o)?;
+            (None, None) => {
+                create(tx, st, p, &o)?;
                 Applied::Created
             }
-            Some((account_id, consumer_id, old)) => {
-                let changed = update(tx, st, account_id, consumer_id, &p, &old, &o)?;
+            (Some((account_id, consumer_id, old)), _) => {
+                let changed = update(tx, st, account_id, consumer_id, p, &old, &o)?;
                 if changed { Applied::Updated } else { Applied::Unchanged }
             }
         };
@@ -468,35 +490,53 @@ impl RowHandler for Handler<'_> {
     }
 }
 
+impl RowHandler for Handler<'_> {
+    fn apply(
+        &mut self,
+        tx: &Transaction<'_>,
+        row: &Row<'_>,
+        line: u64,
+        ctx: &FileCtx<'_>,
+    ) -> anyhow::Result<Result<Applied, RowError>> {
+        match check(row) {
+            Ok(p) => self.apply_checked(tx, &p, line, ctx),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+}
+
 /// Stores a new account: its consumer (found or created), the account, the consumer's
 /// contact data and the associated consumer.
 fn create(
     tx: &Connection,
     st: &mut Stmts<'_>,
-    p: &Placement<'_>,
+    p: &Placement,
     o: &Origin<'_>,
 ) -> anyhow::Result<()> {
     let (consumer_id, fresh) = find_or_create_consumer(tx, st, &p.primary)?;
-    let past_due = p.amount_past_due.unwrap_or(p.current_balance);
+    let v = &p.values;
+    let text = |i: usize| v.get(i).and_then(|t| t.as_deref());
+    // "Not given" past-due follows the balance.
+    let past_due = text(8).or(text(7));
     let s = &mut st.insert_account;
-    s.raw_bind_parameter(2, p.account_number)?;
-    s.raw_bind_parameter(3, p.previous_account_number)?;
+    s.raw_bind_parameter(2, p.account_number.as_str())?;
+    s.raw_bind_parameter(3, p.previous_account_number.as_deref())?;
     s.raw_bind_parameter(4, consumer_id)?;
     s.raw_bind_parameter(6, p.original_creditor.as_str())?;
     s.raw_bind_parameter(7, p.creditor_class.as_deref().unwrap_or(""))?;
     s.raw_bind_parameter(8, p.purchased_from.as_deref())?;
-    s.raw_bind_parameter(9, p.placed_date)?;
-    s.raw_bind_parameter(10, p.placed_amount)?;
-    s.raw_bind_parameter(11, p.current_balance)?;
+    s.raw_bind_parameter(9, text(5))?;
+    s.raw_bind_parameter(10, text(6))?;
+    s.raw_bind_parameter(11, text(7))?;
     s.raw_bind_parameter(12, past_due)?;
-    s.raw_bind_parameter(13, p.dofd)?;
-    s.raw_bind_parameter(14, p.last_payment_date)?;
-    s.raw_bind_parameter(15, p.last_payment_amount)?;
-    s.raw_bind_parameter(16, p.date_closed)?;
+    s.raw_bind_parameter(13, text(9))?;
+    s.raw_bind_parameter(14, text(10))?;
+    s.raw_bind_parameter(15, text(11))?;
+    s.raw_bind_parameter(16, text(12))?;
     s.raw_bind_parameter(17, p.status)?;
     s.raw_bind_parameter(18, p.medical.unwrap_or(false))?;
-    s.raw_bind_parameter(19, p.validation_notice_date)?;
-    s.raw_bind_parameter(20, p.first_communication_date)?;
+    s.raw_bind_parameter(19, text(14))?;
+    s.raw_bind_parameter(20, text(15))?;
     s.raw_execute()?;
     let account_id = tx.last_insert_rowid();
     if fresh {
@@ -520,7 +560,7 @@ fn create(
 fn insert_fresh_contacts(
     st: &mut Stmts<'_>,
     consumer_id: i64,
-    p: &Placement<'_>,
+    p: &Placement,
     o: &Origin<'_>,
 ) -> rusqlite::Result<()> {
     let s = &mut st.insert_address;
@@ -545,7 +585,7 @@ fn insert_fresh_contacts(
 fn contacts_of(
     tx: &Connection,
     consumer_id: i64,
-    p: &Placement<'_>,
+    p: &Placement,
     fresh: bool,
     o: &Origin<'_>,
 ) -> rusqlite::Result<bool> {
@@ -598,7 +638,7 @@ fn find_or_create_consumer(
     s.raw_bind_parameter(3, p.middle_name.as_deref())?;
     s.raw_bind_parameter(4, p.generation)?;
     s.raw_bind_parameter(5, p.ssn.as_ref().map(|s| s.expose_digits()))?;
-    s.raw_bind_parameter(6, p.dob)?;
+    s.raw_bind_parameter(6, p.dob_text.as_deref())?;
     s.raw_execute()?;
     Ok((tx.last_insert_rowid(), true))
 }
@@ -609,12 +649,12 @@ fn update(
     st: &mut Stmts<'_>,
     account_id: i64,
     consumer_id: i64,
-    p: &Placement<'_>,
+    p: &Placement,
     old: &[Option<String>],
     o: &Origin<'_>,
 ) -> anyhow::Result<bool> {
     let mut changed = false;
-    let mut new = p.account_values();
+    let mut new = p.values.clone();
     // "Not given" past-due follows the balance, as on a new placement.
     if new[8].is_none() {
         new[8] = new[7].clone();
@@ -706,7 +746,7 @@ fn update_consumer(
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
         })?;
     let ssn = p.ssn.as_ref().map(|s| s.expose_digits().to_string());
-    let dob = p.dob.map(|d| d.to_string());
+    let dob = p.dob_text.as_deref();
     // (column, old, new, masking)
     let fields: [(&str, Option<&str>, Option<&str>, Pii); 6] = [
         ("surname", Some(old.0.as_str()), Some(p.surname.as_str()), Pii::No),
@@ -714,7 +754,7 @@ fn update_consumer(
         ("middle_name", old.2.as_deref(), p.middle_name.as_deref(), Pii::No),
         ("generation", old.3.as_deref(), p.generation, Pii::No),
         ("ssn", old.4.as_deref(), ssn.as_deref(), Pii::Ssn),
-        ("dob", old.5.as_deref(), dob.as_deref(), Pii::Dob),
+        ("dob", old.5.as_deref(), dob, Pii::Dob),
     ];
     let mut changed = false;
     for (col, before, after, pii) in fields {
