@@ -8,7 +8,10 @@
 //! cells mean "not given" and never clear a stored value. This module must not print.
 
 use jiff::civil::Date;
+use std::hash::BuildHasher as _;
+
 use rusqlite::{Connection, OptionalExtension, Statement, Transaction, params};
+use rustc_hash::FxHashSet;
 
 use crate::config::ClientConfig;
 use crate::ingest::{Applied, FileCtx, Pii, Row, RowError, RowHandler};
@@ -336,7 +339,17 @@ pub fn check(row: &Row<'_>) -> Result<Placement, RowError> {
 pub struct Handler<'c> {
     source: String,
     stmts: Stmts<'c>,
+    /// Set when the client had no account before this file: hashes of every account number
+    /// this file may have created. A number not in it cannot be on file, so its look-up is
+    /// skipped (a first placement of a whole portfolio). `None` otherwise, and once the set
+    /// is full (bounded memory whatever the file size): every row is looked up.
+    new_client_numbers: Option<FxHashSet<u64>>,
+    /// Capacity of `new_client_numbers`.
+    max_remembered: usize,
 }
+
+/// At most this many account numbers are remembered per file (about 36 MB).
+const MAX_REMEMBERED_NUMBERS: usize = 1 << 21;
 
 /// The statements of the per-row path, prepared once per file. Values that are the same for
 /// every row of the file (client, account type, run, business date, source) are bound once;
@@ -416,8 +429,15 @@ impl<'c> Handler<'c> {
             "INSERT OR IGNORE INTO account_consumers (account_id, consumer_id, ecoa)
              VALUES (?1, ?2, ?3)",
         )?;
+        let has_accounts: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM accounts WHERE client_id = ?1)",
+            [id],
+            |r| r.get(0),
+        )?;
         Ok(Handler {
             source,
+            new_client_numbers: (!has_accounts).then(FxHashSet::default),
+            max_remembered: MAX_REMEMBERED_NUMBERS,
             stmts: Stmts {
                 select_account,
                 consumer_by_ssn,
@@ -457,8 +477,21 @@ impl Handler<'_> {
             run_id: ctx.run_id,
             at: &ctx.at,
         };
+        let unseen = match &mut self.new_client_numbers {
+            Some(seen) if seen.len() < self.max_remembered => {
+                seen.insert(rustc_hash::FxBuildHasher.hash_one(p.account_number.as_str()))
+            }
+            Some(_) => {
+                self.new_client_numbers = None;
+                false
+            }
+            None => false,
+        };
         st.select_account.raw_bind_parameter(2, p.account_number.as_str())?;
-        let existing: Option<(i64, i64, Vec<Option<String>>)> = {
+        let existing: Option<(i64, i64, Vec<Option<String>>)> = if unseen {
+            // Neither on file before this file nor created by an earlier row of it.
+            None
+        } else {
             let mut rows = st.select_account.raw_query();
             match rows.next()? {
                 None => None,
@@ -771,4 +804,88 @@ fn update_consumer(
         changed = true;
     }
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::ingest::{FileKind, Layout};
+    use crate::store::Db;
+
+    const HEADER: &str = "account_number,original_creditor,creditor_class,placed_date,\
+        placed_amount,current_balance,status,surname,first_name,ssn,address1,city,state,zip";
+
+    fn store(
+        h: &mut Handler<'_>,
+        tx: &Transaction<'_>,
+        ctx: &FileCtx<'_>,
+        rows: &[&str],
+    ) -> Vec<Applied> {
+        let header: Vec<String> = HEADER.split(',').map(String::from).collect();
+        let layout =
+            Layout::load("default", std::path::Path::new("."), FileKind::Portfolio).unwrap();
+        let resolved = layout.resolve(&header).unwrap();
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let rec = csv::StringRecord::from(r.split(',').collect::<Vec<_>>());
+                let p = check(&Row::new(&rec, &resolved)).unwrap();
+                h.apply_checked(tx, &p, i as u64 + 2, ctx).unwrap().unwrap()
+            })
+            .collect()
+    }
+
+    fn placement(number: &str, balance: &str) -> String {
+        format!(
+            "{number},BANK,01,2026-01-02,100,{balance},open,DOE,JANE,123-45-6789,1 MAIN ST,AUSTIN,TX,78701"
+        )
+    }
+
+    #[test]
+    fn a_new_clients_repeated_numbers_are_updates_also_past_the_remembered_limit() {
+        let config = Config::parse(
+            "[clients.C]\nname = \"C\"\nkind = \"agency\"\n",
+            std::path::Path::new("x.toml"),
+        )
+        .unwrap();
+        let mut db = Db::open_in_memory().unwrap();
+        crate::ingest::sync_clients(&db, &config).unwrap();
+        let as_of = jiff::civil::date(2026, 11, 20);
+        let run = db.begin_run("test", Some(as_of)).unwrap();
+        let tx = db.conn_mut().transaction().unwrap();
+        let ctx = FileCtx {
+            file_name: "p.csv".into(),
+            as_of,
+            run_id: run,
+            at: "2026-11-20T00:00:00Z".into(),
+            input_file_id: 0,
+            config: &config,
+        };
+        let client = config.client("C").unwrap();
+        let mut h = Handler::new("C", client, &tx, &ctx).unwrap();
+        assert!(h.new_client_numbers.is_some(), "a client without accounts skips look-ups");
+        h.max_remembered = 2;
+        let rows = [
+            placement("A1", "100"),
+            placement("A2", "100"),
+            placement("A1", "90"),  // remembered: looked up, an update
+            placement("A3", "100"), // the set is full: looked up from here on
+            placement("A3", "80"),
+            placement("A2", "70"),
+        ];
+        let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+        use Applied::{Created, Updated};
+        assert_eq!(
+            store(&mut h, &tx, &ctx, &rows),
+            [Created, Created, Updated, Created, Updated, Updated]
+        );
+        assert!(h.new_client_numbers.is_none());
+        drop(h);
+        let n: i64 = tx.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 3);
+        // A client with accounts on file looks every row up.
+        let h = Handler::new("C", client, &tx, &ctx).unwrap();
+        assert!(h.new_client_numbers.is_none());
+    }
 }
