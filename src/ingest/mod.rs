@@ -294,90 +294,86 @@ pub fn ingest_file(db: &mut Db, config: &Config, req: &Request<'_>) -> anyhow::R
         config,
     };
     // Handlers prepare their statements once, on this file's transaction.
-    let mut handler: Box<dyn RowHandler + '_> = match (req.kind, portfolio_client) {
+    let mut writer = match (req.kind, portfolio_client) {
         (FileKind::Portfolio, Some((id, client))) => {
-            Box::new(portfolio::Handler::new(id, client, &tx, &ctx)?)
+            Writer::Portfolio(Box::new(portfolio::Handler::new(id, client, &tx, &ctx)?))
         }
         (FileKind::Portfolio, None) => anyhow::bail!("a portfolio file needs a client"),
-        (FileKind::Payments, _) => Box::new(payments::Handler),
-        (FileKind::ContactEvents, _) => Box::new(contact_events::Handler),
+        (FileKind::Payments, _) => Writer::Rows(Box::new(payments::Handler)),
+        (FileKind::ContactEvents, _) => Writer::Rows(Box::new(contact_events::Handler)),
     };
 
+    let kind = req.kind;
     crate::fsutil::write_atomic(&rejects, |w| {
         let mut out = csv::WriterBuilder::new().flexible(false).from_writer(w);
         let mut out_header = header.clone();
         out_header.extend(["line", "column", "error_code", "error_message"].map(String::from));
         out.write_record(&out_header)?;
-        let mut raw = csv::ByteRecord::new();
-        while rdr
-            .read_byte_record(&mut raw)
-            .with_context(|| format!("reading {}", path.display()))?
-        {
-            report.rows_read += 1;
-            let line = raw.position().map(|p| p.line()).unwrap_or(0);
-            if report.rows_read.is_multiple_of(4096) {
-                progress.set_position(raw.position().map(|p| p.byte()).unwrap_or(0));
-            }
-            let outcome = if raw.len() != header.len() {
-                Err(RowError::row(
-                    "wrong_field_count",
-                    format!("{} fields, the header has {}", raw.len(), header.len()),
-                ))
-            } else {
-                match csv::StringRecord::from_byte_record(std::mem::take(&mut raw)) {
-                    Ok(r) => {
-                        let res = handler.apply(&tx, &Row::new(&r, &resolved), line, &ctx)?;
-                        raw = r.into_byte_record();
-                        res
-                    }
-                    Err(e) => {
-                        raw = e.into_byte_record();
-                        let col = e_field(&raw, &header);
-                        Err(RowError {
-                            column: col,
-                            code: crate::error::ErrorCode("invalid_encoding"),
-                            message: "field is not valid UTF-8".to_string(),
-                        })
-                    }
-                }
-            };
-            match outcome {
-                Ok(a) => {
-                    report.accepted += 1;
-                    match a {
-                        Applied::Created => report.created += 1,
-                        Applied::Updated => report.updated += 1,
-                        Applied::Unchanged => report.unchanged += 1,
-                    }
-                }
-                Err(e) => {
-                    report.rejected += 1;
-                    *report.rejects_by_code.entry(e.code.as_str().to_string()).or_default() += 1;
-                    let mut at = RecordRef::new(path, report.rows_read, line);
-                    at.column = e.column.clone();
-                    let reject = Reject { at, code: e.code, message: e.message.clone() };
-                    tracing::debug!(code = %reject.code, "rejected: {reject}");
-                    // A row with the wrong number of fields may have its values shifted out
-                    // of their columns: every cell that looks like an SSN or a date is masked.
-                    let shifted = raw.len() != header.len();
-                    let mut fields: Vec<String> = (0..header.len())
-                        .map(|i| {
-                            let v = raw.get(i).map(String::from_utf8_lossy).unwrap_or_default();
-                            match resolved.sensitive.get(i) {
-                                _ if shifted => mask_lookalike(&v, resolved.date_format),
-                                Some(pii) if *pii != Pii::No => pii.mask(&v),
-                                _ => v.into_owned(),
+        let reader =
+            Reader { path, kind, header: &header, resolved: &resolved, progress: &progress };
+        // The reader thread reads, checks and normalises rows in file order; this thread
+        // stores them in the same order, so counts and the rejects file are as if sequential.
+        pipelined(
+            |send| reader.run(&mut rdr, send),
+            |batch: &[Item]| {
+                for item in batch {
+                    report.rows_read += 1;
+                    let outcome = match &item.outcome {
+                        Ok(Prepared::Placement(p)) => match &mut writer {
+                            Writer::Portfolio(h) => h.apply_checked(&tx, p, item.line, &ctx)?,
+                            Writer::Rows(_) => anyhow::bail!("a portfolio row outside a portfolio"),
+                        },
+                        Ok(Prepared::Record(r)) => match &mut writer {
+                            Writer::Rows(h) => {
+                                h.apply(&tx, &Row::new(r, &resolved), item.line, &ctx)?
                             }
-                        })
-                        .collect();
-                    fields.push(line.to_string());
-                    fields.push(e.column.clone().unwrap_or_default());
-                    fields.push(e.code.as_str().to_string());
-                    fields.push(e.message.clone());
-                    out.write_record(&fields)?;
+                            Writer::Portfolio(h) => {
+                                h.apply(&tx, &Row::new(r, &resolved), item.line, &ctx)?
+                            }
+                        },
+                        Err(e) => Err(e.clone()),
+                    };
+                    match outcome {
+                        Ok(a) => {
+                            report.accepted += 1;
+                            match a {
+                                Applied::Created => report.created += 1,
+                                Applied::Updated => report.updated += 1,
+                                Applied::Unchanged => report.unchanged += 1,
+                            }
+                        }
+                        Err(e) => {
+                            report.rejected += 1;
+                            *report
+                                .rejects_by_code
+                                .entry(e.code.as_str().to_string())
+                                .or_default() += 1;
+                            let mut at = RecordRef::new(path, item.record, item.line);
+                            at.column = e.column.clone();
+                            let reject = Reject { at, code: e.code, message: e.message.clone() };
+                            tracing::debug!(code = %reject.code, "rejected: {reject}");
+                            let mut fields = match (&item.cells, &item.outcome) {
+                                (Some(c), _) => c.clone(),
+                                (None, Ok(Prepared::Record(r))) => {
+                                    reject_cells(r.as_byte_record(), header.len(), &resolved)
+                                }
+                                (None, _) => anyhow::bail!(
+                                    "{}: line {}: rejected row without its cells",
+                                    path.display(),
+                                    item.line
+                                ),
+                            };
+                            fields.push(item.line.to_string());
+                            fields.push(e.column.clone().unwrap_or_default());
+                            fields.push(e.code.as_str().to_string());
+                            fields.push(e.message.clone());
+                            out.write_record(&fields)?;
+                        }
+                    }
                 }
-            }
-        }
+                Ok(())
+            },
+        )?;
         out.flush()?;
         Ok(())
     })?;
@@ -423,9 +419,215 @@ pub fn ingest_file(db: &mut Db, config: &Config, req: &Request<'_>) -> anyhow::R
             .to_string()
         ],
     )?;
-    drop(handler);
+    drop(writer);
     tx.commit().with_context(|| format!("committing {}", path.display()))?;
     Ok(report)
+}
+
+/// The row handler of the writer thread.
+enum Writer<'c> {
+    /// Portfolio rows arrive checked ([`Prepared::Placement`]).
+    Portfolio(Box<portfolio::Handler<'c>>),
+    /// Other kinds check and apply a row on the writer ([`Prepared::Record`]).
+    Rows(Box<dyn RowHandler + 'c>),
+}
+
+/// A row as the reader thread hands it to the writer.
+pub enum Prepared {
+    /// A checked portfolio row, every value in the text it is stored as.
+    Placement(Box<portfolio::Placement>),
+    /// A row checked and applied on the writer (payments, contact events).
+    Record(csv::StringRecord),
+}
+
+/// One data row in file order, with its position.
+struct Item {
+    /// Ordinal of the data row (header excluded), from 1.
+    record: u64,
+    /// Line of the row in the file.
+    line: u64,
+    /// The prepared row, or the reason the reader rejected it.
+    outcome: Result<Prepared, RowError>,
+    /// The row's cells as the rejects file shows them (masked), kept only for rows that are
+    /// rejected or that the writer may still reject.
+    cells: Option<Vec<String>>,
+}
+
+/// Rows per message between the reader and the writer.
+const BATCH: usize = 1024;
+/// Messages in flight: bounds the memory of the pipeline (a few thousand rows).
+const IN_FLIGHT: usize = 4;
+
+/// The reader side of a file: reads records, checks and normalises rows, in batches.
+struct Reader<'a> {
+    path: &'a Path,
+    kind: FileKind,
+    header: &'a [String],
+    resolved: &'a layout::Resolved,
+    progress: &'a indicatif::ProgressBar,
+}
+
+impl Reader<'_> {
+    /// Reads every record of `rdr` and passes batches of prepared rows to `send`; stops early
+    /// when `send` returns `None` (the writer stopped).
+    fn run<R: std::io::Read>(
+        &self,
+        rdr: &mut csv::Reader<R>,
+        send: &mut Send<'_, Item>,
+    ) -> anyhow::Result<()> {
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut record = 0u64;
+        let mut raw = csv::ByteRecord::new();
+        loop {
+            let more = rdr.read_byte_record(&mut raw).with_context(|| {
+                format!("reading {} after data row {record}", self.path.display())
+            })?;
+            if !more {
+                break;
+            }
+            record += 1;
+            let line = raw.position().map(|p| p.line()).unwrap_or(0);
+            if record.is_multiple_of(4096) {
+                self.progress.set_position(raw.position().map(|p| p.byte()).unwrap_or(0));
+            }
+            batch.push(self.prepare(std::mem::take(&mut raw), record, line));
+            if batch.len() == BATCH {
+                match send(batch) {
+                    Some(empty) => batch = empty,
+                    None => return Ok(()),
+                }
+            }
+        }
+        if !batch.is_empty() {
+            send(batch);
+        }
+        Ok(())
+    }
+
+    /// Checks one record.
+    fn prepare(&self, raw: csv::ByteRecord, record: u64, line: u64) -> Item {
+        let width = self.header.len();
+        let rejected = |raw: &csv::ByteRecord, e: RowError| Item {
+            record,
+            line,
+            outcome: Err(e),
+            cells: Some(reject_cells(raw, width, self.resolved)),
+        };
+        if raw.len() != width {
+            let e = RowError::row(
+                "wrong_field_count",
+                format!("{} fields, the header has {}", raw.len(), width),
+            );
+            return rejected(&raw, e);
+        }
+        let rec = match csv::StringRecord::from_byte_record(raw) {
+            Ok(r) => r,
+            Err(e) => {
+                let raw = e.into_byte_record();
+                let e = RowError {
+                    column: e_field(&raw, self.header),
+                    code: crate::error::ErrorCode("invalid_encoding"),
+                    message: "field is not valid UTF-8".to_string(),
+                };
+                return rejected(&raw, e);
+            }
+        };
+        match self.kind {
+            FileKind::Portfolio => match portfolio::check(&Row::new(&rec, self.resolved)) {
+                Ok(p) => {
+                    let cells = p
+                        .may_be_rejected()
+                        .then(|| reject_cells(rec.as_byte_record(), width, self.resolved));
+                    Item { record, line, outcome: Ok(Prepared::Placement(Box::new(p))), cells }
+                }
+                Err(e) => rejected(rec.as_byte_record(), e),
+            },
+            FileKind::Payments | FileKind::ContactEvents => {
+                Item { record, line, outcome: Ok(Prepared::Record(rec)), cells: None }
+            }
+        }
+    }
+}
+
+/// The cells of a rejected row as the rejects file shows them: SSN and DOB columns masked;
+/// when the row has the wrong number of fields (values may be shifted out of their
+/// columns), every cell that looks like an SSN or a date is masked.
+fn reject_cells(raw: &csv::ByteRecord, width: usize, resolved: &layout::Resolved) -> Vec<String> {
+    let shifted = raw.len() != width;
+    let mut fields = Vec::with_capacity(width + 4);
+    for i in 0..width {
+        let v = raw.get(i).map(String::from_utf8_lossy).unwrap_or_default();
+        fields.push(match resolved.sensitive.get(i) {
+            _ if shifted => mask_lookalike(&v, resolved.date_format),
+            Some(pii) if *pii != Pii::No => pii.mask(&v),
+            _ => v.into_owned(),
+        });
+    }
+    fields
+}
+
+/// How the reader thread hands a batch to the writer: returns an empty batch to fill next
+/// (a recycled one when the writer has given one back), or `None` when the writer stopped.
+type Send<'a, U> = dyn FnMut(Vec<U>) -> Option<Vec<U>> + 'a;
+
+/// Runs `produce` on a second thread and `consume` on this one, passing batches over a
+/// bounded channel. Consumed batches go back to the producer, which drops their rows: memory
+/// is freed by the thread that allocated it (the C allocator trims and refaults its
+/// per-thread heaps otherwise) and the batches are reused.
+///
+/// Returns the consumer's error first, then the producer's; a panic of the producer becomes
+/// an error. Never waits forever: when the consumer stops, the producer's `send` returns
+/// `None`; when the producer stops (done, error or panic), the consumer's loop ends.
+fn pipelined<U: std::marker::Send>(
+    produce: impl FnOnce(&mut Send<'_, U>) -> anyhow::Result<()> + std::marker::Send,
+    mut consume: impl FnMut(&[U]) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<U>>(IN_FLIGHT);
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<U>>();
+    std::thread::scope(|s| {
+        let reader = std::thread::Builder::new()
+            .name("ingest-reader".to_string())
+            .spawn_scoped(s, move || {
+                let mut send = |batch: Vec<U>| {
+                    let cap = batch.capacity();
+                    tx.send(batch).ok()?;
+                    let mut next = None;
+                    for mut used in back_rx.try_iter() {
+                        used.clear();
+                        next.get_or_insert(used);
+                    }
+                    Some(next.unwrap_or_else(|| Vec::with_capacity(cap)))
+                };
+                produce(&mut send)
+            })
+            .context("starting the reader thread")?;
+        let mut consumed = Ok(());
+        for batch in rx.iter() {
+            if let Err(e) = consume(&batch) {
+                consumed = Err(e);
+                break;
+            }
+            if let Err(returned) = back_tx.send(batch) {
+                // The reader has finished: the batch is dropped here.
+                drop(returned.0);
+            }
+        }
+        // Unblocks a reader waiting to send.
+        drop(rx);
+        let produced = match reader.join() {
+            Ok(r) => r,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(anyhow::anyhow!("the reader thread stopped unexpectedly: {what}"))
+            }
+        };
+        consumed?;
+        produced
+    })
 }
 
 /// The column names a layout maps, for the missing-column message.
@@ -564,5 +766,116 @@ mod tests {
         for keep in ["SMITH", "1250.00", "$1,250.00", "(217) 555-0100", "62704"] {
             assert_eq!(mask_lookalike(keep, DateFormat::Iso), keep);
         }
+    }
+    #[test]
+    fn pipeline_passes_every_batch_in_order() {
+        let mut seen = Vec::new();
+        pipelined(
+            |send: &mut Send<'_, u32>| {
+                let mut batch = Vec::with_capacity(3);
+                for i in 0..10 {
+                    batch.push(i);
+                    if batch.len() == 3 {
+                        batch = send(batch).expect("writer running");
+                        assert!(batch.is_empty());
+                    }
+                }
+                send(batch);
+                Ok(())
+            },
+            |b: &[u32]| {
+                seen.extend_from_slice(b);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(seen, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_reader_panic_or_error_is_an_error_not_a_hang() {
+        let panicked = pipelined(
+            |send: &mut Send<'_, u32>| {
+                send(vec![1]);
+                panic!("reader broke");
+            },
+            |_: &[u32]| Ok(()),
+        );
+        let msg = format!("{:#}", panicked.unwrap_err());
+        assert!(msg.contains("reader thread") && msg.contains("reader broke"), "{msg}");
+        let failed = pipelined(
+            |_: &mut Send<'_, u32>| Err(anyhow::anyhow!("disk gone")),
+            |_: &[u32]| Ok(()),
+        );
+        assert_eq!(failed.unwrap_err().to_string(), "disk gone");
+    }
+
+    #[test]
+    fn a_writer_error_stops_the_reader() {
+        let stopped = std::sync::atomic::AtomicBool::new(false);
+        let r = pipelined(
+            |send: &mut Send<'_, u32>| {
+                // Far more batches than the channel holds: the reader must learn that the
+                // writer stopped instead of blocking.
+                for i in 0..10_000 {
+                    if send(vec![i]).is_none() {
+                        stopped.store(true, std::sync::atomic::Ordering::SeqCst);
+                        return Ok(());
+                    }
+                }
+                Ok(())
+            },
+            |b: &[u32]| if b == [3] { Err(anyhow::anyhow!("database full")) } else { Ok(()) },
+        );
+        assert_eq!(r.unwrap_err().to_string(), "database full");
+        assert!(stopped.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    /// Gives `ok` bytes, then fails.
+    struct Failing<'a> {
+        data: &'a [u8],
+        ok: usize,
+    }
+
+    impl std::io::Read for Failing<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.ok == 0 {
+                return Err(std::io::Error::other("device error"));
+            }
+            let n = buf.len().min(self.ok).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            self.ok -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_read_error_names_the_file_and_the_last_row_read() {
+        let layout = Layout::load("default", Path::new("."), FileKind::Payments).unwrap();
+        let text = "client_id,account_number,posted_date,amount,kind,reference\n\
+                    ACME,A1,2026-01-02,10.00,payment,R1\n\
+                    ACME,A2,2026-01-02,10.00,payment,R2\n\
+                    ACME,A3,2026-01-02,10.00,payment,R3\n";
+        let third = text.find("ACME,A3").unwrap();
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .buffer_capacity(1)
+            .from_reader(Failing { data: text.as_bytes(), ok: third + 5 });
+        let header: Vec<String> =
+            rdr.byte_headers().unwrap().iter().map(|h| String::from_utf8_lossy(h).into()).collect();
+        let resolved = layout.resolve(&header).unwrap();
+        let progress = indicatif::ProgressBar::hidden();
+        let reader = Reader {
+            path: Path::new("in/payments.csv"),
+            kind: FileKind::Payments,
+            header: &header,
+            resolved: &resolved,
+            progress: &progress,
+        };
+        let r = pipelined(|send| reader.run(&mut rdr, send), |_: &[Item]| Ok(()));
+        let msg = format!("{:#}", r.unwrap_err());
+        assert!(msg.contains("in/payments.csv after data row 2"), "{msg}");
+        assert!(msg.contains("device error"), "{msg}");
     }
 }

@@ -8,7 +8,10 @@
 //! cells mean "not given" and never clear a stored value. This module must not print.
 
 use jiff::civil::Date;
+use std::hash::BuildHasher as _;
+
 use rusqlite::{Connection, OptionalExtension, Statement, Transaction, params};
+use rustc_hash::FxHashSet;
 
 use crate::config::ClientConfig;
 use crate::ingest::{Applied, FileCtx, Pii, Row, RowError, RowHandler};
@@ -92,13 +95,16 @@ struct Person {
     generation: Option<&'static str>,
     ssn: Option<Ssn>,
     dob: Option<Date>,
+    /// `dob` as stored (ISO text), formatted on the reader thread.
+    dob_text: Option<String>,
 }
 
-/// A checked portfolio row.
+/// A checked portfolio row, owned and ready to bind: built by [`check`] on the reader thread,
+/// stored by [`Handler::apply_checked`] on the writer thread.
 #[derive(Debug)]
-struct Placement<'a> {
-    account_number: &'a str,
-    previous_account_number: Option<&'a str>,
+pub struct Placement {
+    account_number: String,
+    previous_account_number: Option<String>,
     original_creditor: String,
     creditor_class: Option<String>,
     medical: Option<bool>,
@@ -119,15 +125,26 @@ struct Placement<'a> {
     phone: Option<String>,
     email: Option<String>,
     co: Option<(Person, &'static str)>,
+    /// Canonical text of each of [`ACCOUNT_FIELDS`] (`None` = not given), exactly as bound
+    /// on insert and compared on update.
+    values: [Option<String>; 16],
+    /// The reject a new placement gets without a creditor class (the writer decides: an
+    /// existing account may omit it).
+    missing_class: Option<RowError>,
 }
 
-impl Placement<'_> {
+impl Placement {
+    /// Whether the writer may still reject this row (so the reader keeps its cells).
+    pub fn may_be_rejected(&self) -> bool {
+        self.missing_class.is_some()
+    }
+
     /// Canonical text of each of [`ACCOUNT_FIELDS`]; `None` = not given.
     fn account_values(&self) -> [Option<String>; 16] {
         let d = |d: Option<Date>| d.map(|d| d.to_string());
         let m = |m: Option<Money>| m.map(|m| m.0.normalize().to_string());
         [
-            self.previous_account_number.map(str::to_string),
+            self.previous_account_number.clone(),
             Some(self.original_creditor.clone()),
             self.creditor_class.clone(),
             self.medical.map(|b| if b { "1" } else { "0" }.to_string()),
@@ -186,10 +203,13 @@ fn person(
         generation,
         ssn: ssn_v,
         dob: dob_v,
+        dob_text: dob_v.map(|d| d.to_string()),
     }))
 }
 
-fn parse<'a>(row: &Row<'a>) -> Result<Placement<'a>, RowError> {
+/// Checks a portfolio row and turns it into an owned [`Placement`] with every value in the
+/// text it is stored as. Touches no database (runs on the reader thread).
+pub fn check(row: &Row<'_>) -> Result<Placement, RowError> {
     let account_number = row.req(ACCOUNT_NUMBER, "account number")?;
     let original_creditor = clean_text(row.req(ORIGINAL_CREDITOR, "original creditor")?);
     let medical = row.flag(MEDICAL)?;
@@ -278,9 +298,16 @@ fn parse<'a>(row: &Row<'a>) -> Result<Placement<'a>, RowError> {
             Some((p, code))
         }
     };
-    Ok(Placement {
-        account_number,
-        previous_account_number: row.get(PREVIOUS_ACCOUNT_NUMBER),
+    let missing_class = creditor_class.is_none().then(|| {
+        row.err(
+            CREDITOR_CLASS,
+            "missing_field",
+            "creditor class is required for a non-medical placement",
+        )
+    });
+    let mut p = Placement {
+        account_number: account_number.to_string(),
+        previous_account_number: row.get(PREVIOUS_ACCOUNT_NUMBER).map(str::to_string),
         original_creditor,
         creditor_class,
         medical,
@@ -301,14 +328,28 @@ fn parse<'a>(row: &Row<'a>) -> Result<Placement<'a>, RowError> {
         phone,
         email,
         co,
-    })
+        values: Default::default(),
+        missing_class,
+    };
+    p.values = p.account_values();
+    Ok(p)
 }
 
 /// Applies portfolio rows of one client.
 pub struct Handler<'c> {
     source: String,
     stmts: Stmts<'c>,
+    /// Set when the client had no account before this file: hashes of every account number
+    /// this file may have created. A number not in it cannot be on file, so its look-up is
+    /// skipped (a first placement of a whole portfolio). `None` otherwise, and once the set
+    /// is full (bounded memory whatever the file size): every row is looked up.
+    new_client_numbers: Option<FxHashSet<u64>>,
+    /// Capacity of `new_client_numbers`.
+    max_remembered: usize,
 }
+
+/// At most this many account numbers are remembered per file (about 36 MB).
+const MAX_REMEMBERED_NUMBERS: usize = 1 << 21;
 
 /// The statements of the per-row path, prepared once per file. Values that are the same for
 /// every row of the file (client, account type, run, business date, source) are bound once;
@@ -388,8 +429,15 @@ impl<'c> Handler<'c> {
             "INSERT OR IGNORE INTO account_consumers (account_id, consumer_id, ecoa)
              VALUES (?1, ?2, ?3)",
         )?;
+        let has_accounts: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM accounts WHERE client_id = ?1)",
+            [id],
+            |r| r.get(0),
+        )?;
         Ok(Handler {
             source,
+            new_client_numbers: (!has_accounts).then(FxHashSet::default),
+            max_remembered: MAX_REMEMBERED_NUMBERS,
             stmts: Stmts {
                 select_account,
                 consumer_by_ssn,
@@ -405,18 +453,16 @@ impl<'c> Handler<'c> {
     }
 }
 
-impl RowHandler for Handler<'_> {
-    fn apply(
+impl Handler<'_> {
+    /// Stores one checked row (writer thread). The outer error is fatal (database failure);
+    /// the inner one rejects the row.
+    pub fn apply_checked(
         &mut self,
-        tx: &Transaction<'_>,
-        row: &Row<'_>,
+        tx: &Connection,
+        p: &Placement,
         line: u64,
         ctx: &FileCtx<'_>,
     ) -> anyhow::Result<Result<Applied, RowError>> {
-        let p = match parse(row) {
-            Ok(p) => p,
-            Err(e) => return Ok(Err(e)),
-        };
         let st = &mut self.stmts;
         let mut cause = std::mem::take(&mut st.cause);
         cause.clear();
@@ -431,8 +477,21 @@ impl RowHandler for Handler<'_> {
             run_id: ctx.run_id,
             at: &ctx.at,
         };
-        st.select_account.raw_bind_parameter(2, p.account_number)?;
-        let existing: Option<(i64, i64, Vec<Option<String>>)> = {
+        let unseen = match &mut self.new_client_numbers {
+            Some(seen) if seen.len() < self.max_remembered => {
+                seen.insert(rustc_hash::FxBuildHasher.hash_one(p.account_number.as_str()))
+            }
+            Some(_) => {
+                self.new_client_numbers = None;
+                false
+            }
+            None => false,
+        };
+        st.select_account.raw_bind_parameter(2, p.account_number.as_str())?;
+        let existing: Option<(i64, i64, Vec<Option<String>>)> = if unseen {
+            // Neither on file before this file nor created by an earlier row of it.
+            None
+        } else {
             let mut rows = st.select_account.raw_query();
             match rows.next()? {
                 None => None,
@@ -445,21 +504,17 @@ impl RowHandler for Handler<'_> {
                 }
             }
         };
-        let applied = match existing {
-            None if p.creditor_class.is_none() => {
+        let applied = match (existing, &p.missing_class) {
+            (None, Some(reject)) => {
                 st.cause = cause;
-                return Ok(Err(row.err(
-                    CREDITOR_CLASS,
-                    "missing_field",
-                    "creditor class is required for a non-medical placement",
-                )));
+                return Ok(Err(reject.clone()));
             }
-            None => {
-                create(tx, st, &p, &o)?;
+            (None, None) => {
+                create(tx, st, p, &o)?;
                 Applied::Created
             }
-            Some((account_id, consumer_id, old)) => {
-                let changed = update(tx, st, account_id, consumer_id, &p, &old, &o)?;
+            (Some((account_id, consumer_id, old)), _) => {
+                let changed = update(tx, st, account_id, consumer_id, p, &old, &o)?;
                 if changed { Applied::Updated } else { Applied::Unchanged }
             }
         };
@@ -468,35 +523,53 @@ impl RowHandler for Handler<'_> {
     }
 }
 
+impl RowHandler for Handler<'_> {
+    fn apply(
+        &mut self,
+        tx: &Transaction<'_>,
+        row: &Row<'_>,
+        line: u64,
+        ctx: &FileCtx<'_>,
+    ) -> anyhow::Result<Result<Applied, RowError>> {
+        match check(row) {
+            Ok(p) => self.apply_checked(tx, &p, line, ctx),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+}
+
 /// Stores a new account: its consumer (found or created), the account, the consumer's
 /// contact data and the associated consumer.
 fn create(
     tx: &Connection,
     st: &mut Stmts<'_>,
-    p: &Placement<'_>,
+    p: &Placement,
     o: &Origin<'_>,
 ) -> anyhow::Result<()> {
     let (consumer_id, fresh) = find_or_create_consumer(tx, st, &p.primary)?;
-    let past_due = p.amount_past_due.unwrap_or(p.current_balance);
+    let v = &p.values;
+    let text = |i: usize| v.get(i).and_then(|t| t.as_deref());
+    // "Not given" past-due follows the balance.
+    let past_due = text(8).or(text(7));
     let s = &mut st.insert_account;
-    s.raw_bind_parameter(2, p.account_number)?;
-    s.raw_bind_parameter(3, p.previous_account_number)?;
+    s.raw_bind_parameter(2, p.account_number.as_str())?;
+    s.raw_bind_parameter(3, p.previous_account_number.as_deref())?;
     s.raw_bind_parameter(4, consumer_id)?;
     s.raw_bind_parameter(6, p.original_creditor.as_str())?;
     s.raw_bind_parameter(7, p.creditor_class.as_deref().unwrap_or(""))?;
     s.raw_bind_parameter(8, p.purchased_from.as_deref())?;
-    s.raw_bind_parameter(9, p.placed_date)?;
-    s.raw_bind_parameter(10, p.placed_amount)?;
-    s.raw_bind_parameter(11, p.current_balance)?;
+    s.raw_bind_parameter(9, text(5))?;
+    s.raw_bind_parameter(10, text(6))?;
+    s.raw_bind_parameter(11, text(7))?;
     s.raw_bind_parameter(12, past_due)?;
-    s.raw_bind_parameter(13, p.dofd)?;
-    s.raw_bind_parameter(14, p.last_payment_date)?;
-    s.raw_bind_parameter(15, p.last_payment_amount)?;
-    s.raw_bind_parameter(16, p.date_closed)?;
+    s.raw_bind_parameter(13, text(9))?;
+    s.raw_bind_parameter(14, text(10))?;
+    s.raw_bind_parameter(15, text(11))?;
+    s.raw_bind_parameter(16, text(12))?;
     s.raw_bind_parameter(17, p.status)?;
     s.raw_bind_parameter(18, p.medical.unwrap_or(false))?;
-    s.raw_bind_parameter(19, p.validation_notice_date)?;
-    s.raw_bind_parameter(20, p.first_communication_date)?;
+    s.raw_bind_parameter(19, text(14))?;
+    s.raw_bind_parameter(20, text(15))?;
     s.raw_execute()?;
     let account_id = tx.last_insert_rowid();
     if fresh {
@@ -520,7 +593,7 @@ fn create(
 fn insert_fresh_contacts(
     st: &mut Stmts<'_>,
     consumer_id: i64,
-    p: &Placement<'_>,
+    p: &Placement,
     o: &Origin<'_>,
 ) -> rusqlite::Result<()> {
     let s = &mut st.insert_address;
@@ -545,7 +618,7 @@ fn insert_fresh_contacts(
 fn contacts_of(
     tx: &Connection,
     consumer_id: i64,
-    p: &Placement<'_>,
+    p: &Placement,
     fresh: bool,
     o: &Origin<'_>,
 ) -> rusqlite::Result<bool> {
@@ -598,7 +671,7 @@ fn find_or_create_consumer(
     s.raw_bind_parameter(3, p.middle_name.as_deref())?;
     s.raw_bind_parameter(4, p.generation)?;
     s.raw_bind_parameter(5, p.ssn.as_ref().map(|s| s.expose_digits()))?;
-    s.raw_bind_parameter(6, p.dob)?;
+    s.raw_bind_parameter(6, p.dob_text.as_deref())?;
     s.raw_execute()?;
     Ok((tx.last_insert_rowid(), true))
 }
@@ -609,12 +682,12 @@ fn update(
     st: &mut Stmts<'_>,
     account_id: i64,
     consumer_id: i64,
-    p: &Placement<'_>,
+    p: &Placement,
     old: &[Option<String>],
     o: &Origin<'_>,
 ) -> anyhow::Result<bool> {
     let mut changed = false;
-    let mut new = p.account_values();
+    let mut new = p.values.clone();
     // "Not given" past-due follows the balance, as on a new placement.
     if new[8].is_none() {
         new[8] = new[7].clone();
@@ -706,7 +779,7 @@ fn update_consumer(
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
         })?;
     let ssn = p.ssn.as_ref().map(|s| s.expose_digits().to_string());
-    let dob = p.dob.map(|d| d.to_string());
+    let dob = p.dob_text.as_deref();
     // (column, old, new, masking)
     let fields: [(&str, Option<&str>, Option<&str>, Pii); 6] = [
         ("surname", Some(old.0.as_str()), Some(p.surname.as_str()), Pii::No),
@@ -714,7 +787,7 @@ fn update_consumer(
         ("middle_name", old.2.as_deref(), p.middle_name.as_deref(), Pii::No),
         ("generation", old.3.as_deref(), p.generation, Pii::No),
         ("ssn", old.4.as_deref(), ssn.as_deref(), Pii::Ssn),
-        ("dob", old.5.as_deref(), dob.as_deref(), Pii::Dob),
+        ("dob", old.5.as_deref(), dob, Pii::Dob),
     ];
     let mut changed = false;
     for (col, before, after, pii) in fields {
@@ -731,4 +804,88 @@ fn update_consumer(
         changed = true;
     }
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::ingest::{FileKind, Layout};
+    use crate::store::Db;
+
+    const HEADER: &str = "account_number,original_creditor,creditor_class,placed_date,\
+        placed_amount,current_balance,status,surname,first_name,ssn,address1,city,state,zip";
+
+    fn store(
+        h: &mut Handler<'_>,
+        tx: &Transaction<'_>,
+        ctx: &FileCtx<'_>,
+        rows: &[&str],
+    ) -> Vec<Applied> {
+        let header: Vec<String> = HEADER.split(',').map(String::from).collect();
+        let layout =
+            Layout::load("default", std::path::Path::new("."), FileKind::Portfolio).unwrap();
+        let resolved = layout.resolve(&header).unwrap();
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let rec = csv::StringRecord::from(r.split(',').collect::<Vec<_>>());
+                let p = check(&Row::new(&rec, &resolved)).unwrap();
+                h.apply_checked(tx, &p, i as u64 + 2, ctx).unwrap().unwrap()
+            })
+            .collect()
+    }
+
+    fn placement(number: &str, balance: &str) -> String {
+        format!(
+            "{number},BANK,01,2026-01-02,100,{balance},open,DOE,JANE,123-45-6789,1 MAIN ST,AUSTIN,TX,78701"
+        )
+    }
+
+    #[test]
+    fn a_new_clients_repeated_numbers_are_updates_also_past_the_remembered_limit() {
+        let config = Config::parse(
+            "[clients.C]\nname = \"C\"\nkind = \"agency\"\n",
+            std::path::Path::new("x.toml"),
+        )
+        .unwrap();
+        let mut db = Db::open_in_memory().unwrap();
+        crate::ingest::sync_clients(&db, &config).unwrap();
+        let as_of = jiff::civil::date(2026, 11, 20);
+        let run = db.begin_run("test", Some(as_of)).unwrap();
+        let tx = db.conn_mut().transaction().unwrap();
+        let ctx = FileCtx {
+            file_name: "p.csv".into(),
+            as_of,
+            run_id: run,
+            at: "2026-11-20T00:00:00Z".into(),
+            input_file_id: 0,
+            config: &config,
+        };
+        let client = config.client("C").unwrap();
+        let mut h = Handler::new("C", client, &tx, &ctx).unwrap();
+        assert!(h.new_client_numbers.is_some(), "a client without accounts skips look-ups");
+        h.max_remembered = 2;
+        let rows = [
+            placement("A1", "100"),
+            placement("A2", "100"),
+            placement("A1", "90"),  // remembered: looked up, an update
+            placement("A3", "100"), // the set is full: looked up from here on
+            placement("A3", "80"),
+            placement("A2", "70"),
+        ];
+        let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+        use Applied::{Created, Updated};
+        assert_eq!(
+            store(&mut h, &tx, &ctx, &rows),
+            [Created, Created, Updated, Created, Updated, Updated]
+        );
+        assert!(h.new_client_numbers.is_none());
+        drop(h);
+        let n: i64 = tx.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 3);
+        // A client with accounts on file looks every row up.
+        let h = Handler::new("C", client, &tx, &ctx).unwrap();
+        assert!(h.new_client_numbers.is_none());
+    }
 }

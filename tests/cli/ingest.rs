@@ -840,3 +840,62 @@ fn new_accounts_share_a_known_consumer_and_store_every_value_of_the_row() {
         .collect();
     assert_eq!(ssns, vec![Some("123456701".into()), Some("123456702".into())]);
 }
+
+#[test]
+fn rejects_of_a_large_portfolio_keep_file_order_and_counts_add_up() {
+    // Enough rows for several reader batches; bad rows of the reader (invalid SSN, wrong
+    // field count) and of the writer (new non-medical account without a creditor class)
+    // interleaved, and one account updated later in the file.
+    let wd = setup();
+    let n = 3000;
+    let mut text = format!("{HEADER}\n");
+    let mut expected: Vec<(usize, &str)> = Vec::new();
+    for i in 0..n {
+        let line = i + 2;
+        let ssn = format!("{:03}-45-{:04}", 100 + i % 500, 1 + i);
+        let r = match i {
+            _ if i % 397 == 5 => {
+                expected.push((line, "invalid_ssn"));
+                row(&format!("A{i}"), "666-12-3456", |_| {})
+            }
+            _ if i % 701 == 11 => {
+                expected.push((line, "wrong_field_count"));
+                row(&format!("A{i}"), &ssn, |v| v.truncate(7))
+            }
+            _ if i % 503 == 17 => {
+                expected.push((line, "missing_field"));
+                row(&format!("A{i}"), &ssn, |v| v[col("medical")] = "N".into())
+            }
+            // The same account as row 0 with another balance: an update, not a reject.
+            2500 => row("A0", "100-45-0001", |v| v[col("current_balance")] = "99.00".into()),
+            _ => row(&format!("A{i}"), &ssn, |_| {}),
+        };
+        text.push_str(&r);
+        text.push('\n');
+    }
+    wd.write("in/big.csv", &text);
+    let o = ingest(&wd, &["portfolio", "in/big.csv", "--client", "ACME"]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let rejects = read_rejects(&wd.join("in/big.rejects.csv"));
+    let hdr = HEADER.split(',').count();
+    let got: Vec<(usize, String)> =
+        rejects.iter().map(|r| (r[hdr].parse().unwrap(), r[hdr + 2].to_string())).collect();
+    let want: Vec<(usize, String)> = expected.iter().map(|(l, c)| (*l, c.to_string())).collect();
+    assert_eq!(got, want);
+    // SSNs stay masked in the rejects, also for rows rejected by the writer.
+    let raw = std::fs::read_to_string(wd.join("in/big.rejects.csv")).unwrap();
+    assert!(!raw.contains("666-12-3456") && !raw.contains("-45-0018"), "{raw}");
+    let (read, acc, rej): (i64, i64, i64) = wd
+        .db()
+        .query_row("SELECT rows_read, accepted, rejected FROM input_files", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!((read, rej), (n as i64, expected.len() as i64));
+    assert_eq!(read, acc + rej);
+    assert_eq!(count(&wd, "SELECT count(*) FROM accounts"), acc - 1);
+    assert_eq!(
+        count(&wd, "SELECT count(*) FROM account_events WHERE field = 'current_balance'"),
+        1
+    );
+}
