@@ -15,6 +15,7 @@ use std::path::Path;
 use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::error::ConfigError;
 use crate::exit::{ExitStatus, StatusError};
@@ -155,56 +156,42 @@ pub fn store_matches(
                 }
             }
         }
-        for p in &r.phones {
-            if let Some(id) = base.existing(&tx, Kind::Phone, &p.number)? {
+        // Phones and e-mails: a lead each, auto-accepted when the match is.
+        let others = r
+            .phones
+            .iter()
+            .map(|p| {
+                let hit = serde_json::json!({
+                    "line_type": p.line_type, "vendor_score": p.vendor_score,
+                });
+                (Kind::Phone, p.number.as_str(), p.first_seen, p.last_seen, hit)
+            })
+            .chain(r.emails.iter().map(|e| (Kind::Email, e.as_str(), None, None, Value::Null)));
+        for (kind, value, first_seen, last_seen, hit) in others {
+            if let Some(id) = base.existing(&tx, kind, value)? {
                 state.lead_ids.insert(id);
                 stats.existing_leads += 1;
                 continue;
             }
-            let known = contact_status(&tx, d.consumer_id, Kind::Phone, &p.number)?;
+            let known = contact_status(&tx, d.consumer_id, kind, value)?;
             if known.as_deref() == Some("current") {
                 stats.already_current += 1;
                 continue;
             }
             let mut expl = explanation.clone();
-            expl["hit"]["line_type"] = serde_json::json!(p.line_type);
-            expl["hit"]["vendor_score"] = serde_json::json!(p.vendor_score);
+            if let Value::Object(extra) = hit {
+                for (k, v) in extra {
+                    expl["hit"][k] = v;
+                }
+            }
             expl["hit"]["known_status"] = serde_json::json!(known);
-            let (id, new) =
-                base.insert(&tx, Kind::Phone, &p.number, p.first_seen, p.last_seen, &expl)?;
+            let (id, new) = base.insert(&tx, kind, value, first_seen, last_seen, &expl)?;
             state.lead_ids.insert(id);
             if !new {
                 stats.existing_leads += 1;
                 continue;
             }
-            *stats.new_leads.entry("phone".into()).or_default() += 1;
-            if decision == Decision::Accept && known.as_deref() != Some("bad") {
-                apply_lead(&tx, id, as_of, Some(run_id), "auto_accepted", "skiptrace")?;
-                stats.auto_accepted += 1;
-            } else {
-                stats.pending += 1;
-            }
-        }
-        for e in &r.emails {
-            if let Some(id) = base.existing(&tx, Kind::Email, e)? {
-                state.lead_ids.insert(id);
-                stats.existing_leads += 1;
-                continue;
-            }
-            let known = contact_status(&tx, d.consumer_id, Kind::Email, e)?;
-            if known.as_deref() == Some("current") {
-                stats.already_current += 1;
-                continue;
-            }
-            let mut expl = explanation.clone();
-            expl["hit"]["known_status"] = serde_json::json!(known);
-            let (id, new) = base.insert(&tx, Kind::Email, e, None, None, &expl)?;
-            state.lead_ids.insert(id);
-            if !new {
-                stats.existing_leads += 1;
-                continue;
-            }
-            *stats.new_leads.entry("email".into()).or_default() += 1;
+            *stats.new_leads.entry(kind.as_str().into()).or_default() += 1;
             if decision == Decision::Accept && known.as_deref() != Some("bad") {
                 apply_lead(&tx, id, as_of, Some(run_id), "auto_accepted", "skiptrace")?;
                 stats.auto_accepted += 1;
@@ -219,24 +206,14 @@ pub fn store_matches(
                 stats.deceased_hits += 1;
                 if decision == Decision::Accept {
                     let date = dec.date.unwrap_or(as_of).to_string();
-                    let cause = format!("flag_hit:{id}");
-                    set_consumer_field(
+                    let values =
+                        [("deceased_date", Some(date)), ("deceased_source", Some(origin(r)))];
+                    set_consumer_fields(
                         &tx,
                         d.consumer_id,
-                        "deceased_date",
-                        Some(&date),
-                        Some(run_id),
-                        &cause,
-                        true,
-                    )?;
-                    set_consumer_field(
-                        &tx,
-                        d.consumer_id,
-                        "deceased_source",
-                        Some(&origin(r)),
-                        Some(run_id),
-                        &cause,
-                        true,
+                        &values,
+                        run_id,
+                        &format!("flag_hit:{id}"),
                     )?;
                 }
             }
@@ -249,35 +226,20 @@ pub fn store_matches(
             if let Some(id) = base.insert_flag(&tx, "bankruptcy", &detail)? {
                 stats.bankruptcy_hits += 1;
                 if decision == Decision::Accept {
-                    let cause = format!("flag_hit:{id}");
-                    let filed = b.filed.map(|x| x.to_string());
-                    let status = b.status.clone().unwrap_or_else(|| "petition".into());
-                    set_consumer_field(
+                    let values = [
+                        ("bankruptcy_chapter", b.chapter.clone()),
+                        (
+                            "bankruptcy_status",
+                            Some(b.status.clone().unwrap_or_else(|| "petition".into())),
+                        ),
+                        ("bankruptcy_date", b.filed.map(|x| x.to_string())),
+                    ];
+                    set_consumer_fields(
                         &tx,
                         d.consumer_id,
-                        "bankruptcy_chapter",
-                        b.chapter.as_deref(),
-                        Some(run_id),
-                        &cause,
-                        true,
-                    )?;
-                    set_consumer_field(
-                        &tx,
-                        d.consumer_id,
-                        "bankruptcy_status",
-                        Some(&status),
-                        Some(run_id),
-                        &cause,
-                        true,
-                    )?;
-                    set_consumer_field(
-                        &tx,
-                        d.consumer_id,
-                        "bankruptcy_date",
-                        filed.as_deref(),
-                        Some(run_id),
-                        &cause,
-                        true,
+                        &values,
+                        run_id,
+                        &format!("flag_hit:{id}"),
                     )?;
                 }
             }
@@ -417,26 +379,31 @@ fn contact_status(
     kind: Kind,
     value: &str,
 ) -> anyhow::Result<Option<String>> {
-    Ok(match kind {
+    Ok(find_contact(conn, consumer_id, kind, value)?.map(|(_, status)| status))
+}
+
+/// The consumer's stored row (id, status) for a lead value: addresses compared ignoring case,
+/// spacing and ZIP+4, phones by number, e-mails ignoring case.
+fn find_contact(
+    conn: &Connection,
+    consumer_id: i64,
+    kind: Kind,
+    value: &str,
+) -> anyhow::Result<Option<(i64, String)>> {
+    let sql = match kind {
         Kind::Address => {
             let a: PostalAddress = serde_json::from_str(value)?;
-            find_address(conn, consumer_id, &a)?.map(|(_, s)| s)
+            return find_address(conn, consumer_id, &a);
         }
-        Kind::Phone => conn
-            .query_row(
-                "SELECT status FROM phones WHERE consumer_id = ?1 AND number = ?2",
-                params![consumer_id, value],
-                |r| r.get(0),
-            )
-            .optional()?,
-        Kind::Email => conn
-            .query_row(
-                "SELECT status FROM emails WHERE consumer_id = ?1 AND lower(address) = lower(?2)",
-                params![consumer_id, value],
-                |r| r.get(0),
-            )
-            .optional()?,
-    })
+        Kind::Phone => "SELECT id, status FROM phones WHERE consumer_id = ?1 AND number = ?2",
+        Kind::Email => {
+            "SELECT id, status FROM emails WHERE consumer_id = ?1 AND lower(address) = lower(?2)"
+        }
+    };
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row(params![consumer_id, value], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
 }
 
 /// The consumer's stored address equal to `a` (case, spacing and ZIP+4 ignored).
@@ -493,17 +460,90 @@ fn mark_address_bad(
     if status == "bad" {
         return Ok(0);
     }
-    conn.execute("UPDATE addresses SET status = 'bad' WHERE id = ?1", params![id])?;
-    consumer_event(
-        conn,
-        consumer_id,
-        Some(run_id),
-        &format!("address:{id}.status"),
-        Some(&status),
-        Some("bad"),
-        cause,
-    )?;
+    let change = ContactChange { conn, consumer_id, run_id: Some(run_id), cause };
+    change.set_status(Kind::Address, id, &status, "bad", None)?;
     Ok(1)
+}
+
+/// A change to a consumer's contact data made by this stage: the status moves of existing
+/// rows and the insertion of new ones, each written to `consumer_events` with its cause.
+/// The contact-history rules themselves (nothing overwritten, `current` → `previous`) are
+/// those of [`crate::ingest::contacts`]; this is their form for locate results, which carry
+/// the source's own first/last-seen dates and never touch values the client gave as bad.
+struct ContactChange<'a> {
+    conn: &'a Connection,
+    consumer_id: i64,
+    run_id: Option<i64>,
+    cause: &'a str,
+}
+
+impl ContactChange<'_> {
+    fn table(kind: Kind) -> &'static str {
+        match kind {
+            Kind::Address => "addresses",
+            Kind::Phone => "phones",
+            Kind::Email => "emails",
+        }
+    }
+
+    fn event(&self, field: &str, old: Option<&str>, new: Option<&str>) -> anyhow::Result<()> {
+        consumer_event(self.conn, self.consumer_id, self.run_id, field, old, new, self.cause)
+    }
+
+    /// Moves row `id` from `old` to `new` status (and its last-seen date forward to `seen`).
+    fn set_status(
+        &self,
+        kind: Kind,
+        id: i64,
+        old: &str,
+        new: &str,
+        seen: Option<Date>,
+    ) -> anyhow::Result<()> {
+        let table = Self::table(kind);
+        self.conn
+            .prepare_cached(&format!(
+                "UPDATE {table} SET status = ?2, last_seen = max(last_seen, coalesce(?3, last_seen))
+                 WHERE id = ?1"
+            ))?
+            .execute(params![id, new, seen])?;
+        self.event(&format!("{}:{id}.status", kind.as_str()), Some(old), Some(new))
+    }
+
+    /// Every `current` row of the kind except `keep` becomes `previous`.
+    fn demote_current(&self, kind: Kind, keep: Option<i64>) -> anyhow::Result<()> {
+        let table = Self::table(kind);
+        let currents: Vec<i64> = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT id FROM {table} WHERE consumer_id = ?1 AND status = 'current' ORDER BY id"
+            ))?
+            .query_map(params![self.consumer_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for id in currents.into_iter().filter(|id| Some(*id) != keep) {
+            self.set_status(kind, id, "current", "previous", None)?;
+        }
+        Ok(())
+    }
+
+    /// Makes the value current: the `existing` row changes status, or `insert` adds it (as
+    /// `current`) and the new row is recorded with its `display` form.
+    fn make_current(
+        &self,
+        kind: Kind,
+        existing: Option<(i64, String)>,
+        last_seen: Date,
+        display: &str,
+        insert: impl FnOnce(&Connection) -> rusqlite::Result<usize>,
+    ) -> anyhow::Result<()> {
+        match existing {
+            Some((id, old)) => self.set_status(kind, id, &old, "current", Some(last_seen)),
+            None => {
+                insert(self.conn)?;
+                let id = self.conn.last_insert_rowid();
+                self.event(&format!("{}:{id}", kind.as_str()), None, Some(display))
+            }
+        }
+    }
 }
 
 fn consumer_event(
@@ -520,6 +560,21 @@ fn consumer_event(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![consumer_id, run_id, now_rfc3339(), field, old, new, cause],
     )?;
+    Ok(())
+}
+
+/// Sets consumer columns from a confirmed hit, each with an event; values already on file are
+/// kept (a hit never overwrites what the client or an earlier hit gave).
+fn set_consumer_fields(
+    conn: &Connection,
+    consumer_id: i64,
+    values: &[(&str, Option<String>)],
+    run_id: i64,
+    cause: &str,
+) -> anyhow::Result<()> {
+    for (column, value) in values {
+        set_consumer_field(conn, consumer_id, column, value.as_deref(), Some(run_id), cause, true)?;
+    }
     Ok(())
 }
 
@@ -588,69 +643,32 @@ fn apply_lead(
     let src_ref = format!("{source}/{srid}");
     let first = first_seen.unwrap_or(as_of).min(as_of);
     let last = last_seen.unwrap_or(as_of).max(as_of);
+    let change = ContactChange { conn, consumer_id, run_id, cause: &cause };
     match kind.as_str() {
         "address" => {
             let a: PostalAddress = serde_json::from_str(&value)?;
             let existing = find_address(conn, consumer_id, &a)?;
             // The current address (if another) becomes previous.
-            let mut stmt = conn.prepare_cached(
-                "SELECT id FROM addresses WHERE consumer_id = ?1 AND status = 'current' ORDER BY id",
-            )?;
-            let currents: Vec<i64> =
-                stmt.query_map(params![consumer_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
-            for id in currents {
-                if Some(id) == existing.as_ref().map(|e| e.0) {
-                    continue;
-                }
-                conn.execute(
-                    "UPDATE addresses SET status = 'previous' WHERE id = ?1",
-                    params![id],
-                )?;
-                consumer_event(
-                    conn,
-                    consumer_id,
-                    run_id,
-                    &format!("address:{id}.status"),
-                    Some("current"),
-                    Some("previous"),
-                    &cause,
-                )?;
-            }
-            match existing {
-                Some((id, old)) => {
-                    conn.execute(
-                        "UPDATE addresses SET status = 'current', last_seen = max(last_seen, ?2) WHERE id = ?1",
-                        params![id, last],
-                    )?;
-                    consumer_event(
-                        conn,
+            change.demote_current(Kind::Address, existing.as_ref().map(|e| e.0))?;
+            change.make_current(Kind::Address, existing, last, &format_address(&a), |c| {
+                c.execute(
+                    "INSERT INTO addresses (consumer_id, line1, line2, city, state, zip, source,
+                         source_ref, first_seen, last_seen, status)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'current')",
+                    params![
                         consumer_id,
-                        run_id,
-                        &format!("address:{id}.status"),
-                        Some(&old),
-                        Some("current"),
-                        &cause,
-                    )?;
-                }
-                None => {
-                    conn.execute(
-                        "INSERT INTO addresses (consumer_id, line1, line2, city, state, zip, source,
-                             source_ref, first_seen, last_seen, status)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'current')",
-                        params![consumer_id, a.line1, a.line2, a.city, a.state, a.zip, src, src_ref, first, last],
-                    )?;
-                    let id = conn.last_insert_rowid();
-                    consumer_event(
-                        conn,
-                        consumer_id,
-                        run_id,
-                        &format!("address:{id}"),
-                        None,
-                        Some(&format_address(&a)),
-                        &cause,
-                    )?;
-                }
-            }
+                        a.line1,
+                        a.line2,
+                        a.city,
+                        a.state,
+                        a.zip,
+                        src,
+                        src_ref,
+                        first,
+                        last
+                    ],
+                )
+            })?;
             // The returned-mail condition is resolved by the new address.
             let mut stmt = conn.prepare_cached(
                 "SELECT a.id, a.undeliverable_date FROM accounts a
@@ -680,86 +698,26 @@ fn apply_lead(
                 )
                 .optional()?
                 .flatten();
-            let existing: Option<(i64, String)> = conn
-                .query_row(
-                    "SELECT id, status FROM phones WHERE consumer_id = ?1 AND number = ?2",
-                    params![consumer_id, value],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+            let existing = find_contact(conn, consumer_id, Kind::Phone, &value)?;
+            // Skip-traced numbers carry no consent to autodialled calls (TCPA).
+            change.make_current(Kind::Phone, existing, last, &value, |c| {
+                c.execute(
+                    "INSERT INTO phones (consumer_id, number, line_type, consent, source, source_ref,
+                         first_seen, last_seen, status)
+                     VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, 'current')",
+                    params![consumer_id, value, line_type, src, src_ref, first, last],
                 )
-                .optional()?;
-            match existing {
-                Some((id, old)) => {
-                    conn.execute("UPDATE phones SET status = 'current', last_seen = max(last_seen, ?2) WHERE id = ?1", params![id, last])?;
-                    consumer_event(
-                        conn,
-                        consumer_id,
-                        run_id,
-                        &format!("phone:{id}.status"),
-                        Some(&old),
-                        Some("current"),
-                        &cause,
-                    )?;
-                }
-                None => {
-                    // Skip-traced numbers carry no consent to autodialled calls (TCPA).
-                    conn.execute(
-                        "INSERT INTO phones (consumer_id, number, line_type, consent, source, source_ref,
-                             first_seen, last_seen, status)
-                         VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, 'current')",
-                        params![consumer_id, value, line_type, src, src_ref, first, last],
-                    )?;
-                    let id = conn.last_insert_rowid();
-                    consumer_event(
-                        conn,
-                        consumer_id,
-                        run_id,
-                        &format!("phone:{id}"),
-                        None,
-                        Some(&value),
-                        &cause,
-                    )?;
-                }
-            }
+            })?;
         }
         _ => {
-            let existing: Option<(i64, String)> = conn
-                .query_row(
-                    "SELECT id, status FROM emails WHERE consumer_id = ?1 AND lower(address) = lower(?2)",
-                    params![consumer_id, value],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+            let existing = find_contact(conn, consumer_id, Kind::Email, &value)?;
+            change.make_current(Kind::Email, existing, last, &value, |c| {
+                c.execute(
+                    "INSERT INTO emails (consumer_id, address, source, source_ref, first_seen, last_seen, status)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'current')",
+                    params![consumer_id, value, src, src_ref, first, last],
                 )
-                .optional()?;
-            match existing {
-                Some((id, old)) => {
-                    conn.execute("UPDATE emails SET status = 'current', last_seen = max(last_seen, ?2) WHERE id = ?1", params![id, last])?;
-                    consumer_event(
-                        conn,
-                        consumer_id,
-                        run_id,
-                        &format!("email:{id}.status"),
-                        Some(&old),
-                        Some("current"),
-                        &cause,
-                    )?;
-                }
-                None => {
-                    conn.execute(
-                        "INSERT INTO emails (consumer_id, address, source, source_ref, first_seen, last_seen, status)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'current')",
-                        params![consumer_id, value, src, src_ref, first, last],
-                    )?;
-                    let id = conn.last_insert_rowid();
-                    consumer_event(
-                        conn,
-                        consumer_id,
-                        run_id,
-                        &format!("email:{id}"),
-                        None,
-                        Some(&value),
-                        &cause,
-                    )?;
-                }
-            }
+            })?;
         }
     }
     conn.execute(
