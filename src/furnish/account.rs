@@ -196,9 +196,10 @@ SELECT a.id, a.client_id, COALESCE(cl.kind, ''), a.account_number, a.ecoa, a.acc
        c.bankruptcy_chapter, c.bankruptcy_status,
        ad.line1, ad.line2, ad.city, ad.state, ad.zip,
        ph.number,
-       s.cycle_date, s.account_status, s.account_number,
-       json_extract(s.fields, '$.current_identification_number'), json_extract(s.fields, '$.dofd'),
-       json_extract(s.fields, '$.php'), json_extract(s.fields, '$.cii'),
+       s.cycle_date, s.account_status, s.account_number, s.identification_number,
+       CASE WHEN substr(s.fields, 190, 8) <> '00000000' THEN substr(s.fields, 194, 4) || '-' ||
+            substr(s.fields, 190, 2) || '-' || substr(s.fields, 192, 2) END,
+       rtrim(substr(s.fields, 127, 24)), rtrim(substr(s.fields, 326, 2)),
        (SELECT x.ccc FROM furnish_snapshots x
          WHERE x.account_id = a.id AND x.bureau = ?1 AND x.cycle_date < ?2 AND x.ccc <> ''
          ORDER BY x.cycle_date DESC LIMIT 1)
@@ -213,6 +214,16 @@ LEFT JOIN furnish_snapshots s ON s.id = (SELECT id FROM furnish_snapshots
        WHERE account_id = a.id AND bureau = ?1 AND cycle_date < ?2
        ORDER BY cycle_date DESC LIMIT 1)
 ORDER BY a.client_id, a.account_number";
+
+/// Base-segment fields the account query reads from the prior snapshot (the masked Metro 2
+/// record in `furnish_snapshots.fields`) as `substr(fields, start, length)`: DOFD (MMDDYYYY,
+/// read back as ISO), payment history profile and consumer information indicator.
+#[cfg(test)]
+const SNAPSHOT_FIELDS_READ: [(&str, usize, usize); 3] = [
+    ("date_first_delinquency", 190, 8),
+    ("payment_history_profile", 127, 24),
+    ("consumer_information_indicator", 326, 2),
+];
 
 /// Associated consumers of every account, in the account query's order (then by consumer
 /// id), merged with it by account id: one streaming pass instead of a look-up (or a JSON
@@ -526,6 +537,23 @@ fn associate_from_row(r: &Row<'_>) -> anyhow::Result<(i64, Associate, Vec<BadVal
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshot_positions_in_the_account_query_are_the_base_layout_positions() {
+        let base = crate::metro2::layout::Segment::Base.layout();
+        for (name, start, length) in SNAPSHOT_FIELDS_READ {
+            let f = base.field(name).unwrap();
+            assert_eq!((f.start, f.length), (start, length), "{name}");
+            assert!(
+                ACCOUNT_SQL.contains(&format!("substr(s.fields, {start}, {length})")),
+                "{name}"
+            );
+        }
+        let dofd = base.field("date_first_delinquency").unwrap().start;
+        for (from, len) in [(dofd + 4, 4), (dofd, 2), (dofd + 2, 2)] {
+            assert!(ACCOUNT_SQL.contains(&format!("substr(s.fields, {from}, {len})")));
+        }
+    }
 
     #[test]
     fn blank_test_agrees_with_trim() {

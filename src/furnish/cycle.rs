@@ -18,7 +18,7 @@ use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::account::{Account, DisputeState, for_each_account, load_disputes};
-use super::record::FurnishRecord;
+use super::record::{FurnishRecord, write_snapshot_record};
 use super::report::CycleReport;
 use super::rules::{Decision, Exclusion, Gate, RuleContext, decide};
 use super::{Bureau, FileMode, FurnishConfig, identification_numbers, m2};
@@ -265,8 +265,8 @@ fn run_file(
             .context("writing the Metro 2 header")?;
         let mut snap = tx.prepare(
             "INSERT INTO furnish_snapshots (cycle_id, account_id, cycle_date, bureau,
-                account_number, account_status, ccc, fields)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                account_number, identification_number, account_status, ccc, deleted_by, fields)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
         let mut excl = tx.prepare(
             "INSERT INTO furnish_exclusions (cycle_id, account_id, gate, reason)
@@ -313,17 +313,20 @@ fn run_file(
                     }
                     validator.record(writer.records_written(), &m2rec, &mut found);
                     list_findings(&mut listed, &mut found);
-                    rec.write_snapshot_json(&mut fields);
+                    // The snapshot is the record's own bytes, masked: no second encoding.
+                    write_snapshot_record(writer.last_record(), &mut fields);
                     let fields =
-                        std::str::from_utf8(&fields).context("snapshot fields are not UTF-8")?;
+                        std::str::from_utf8(&fields).context("snapshot record is not text")?;
                     snap.execute(params![
                         cycle_id,
                         rec.account_id,
                         cycle_date,
                         label,
                         rec.current_account_number,
+                        rec.current_identification_number,
                         rec.status.code(),
                         rec.ccc,
+                        rec.deleted_by,
                         fields,
                     ])?;
                     report.add_record(&rec);
