@@ -540,13 +540,14 @@ impl Cols for RawView<'_> {
     }
 
     fn value(&self, i: usize) -> rusqlite::Result<ValueRef<'_>> {
-        let missing = rusqlite::Error::InvalidColumnIndex(i);
+        // The error is only built when needed (building and dropping one per column shows).
+        let missing = || rusqlite::Error::InvalidColumnIndex(i);
         if i >= self.row.width {
-            return Err(missing);
+            return Err(missing());
         }
-        let bytes = |a: usize, b: usize| self.row.buf.get(a..b).ok_or(missing);
+        let bytes = |a: usize, b: usize| self.row.buf.get(a..b).ok_or_else(missing);
         Ok(match self.row.cols.get(self.first + i) {
-            None => return Err(rusqlite::Error::InvalidColumnIndex(i)),
+            None => return Err(missing()),
             Some(RawCol::Null) => ValueRef::Null,
             Some(RawCol::Integer(v)) => ValueRef::Integer(*v),
             Some(RawCol::Real(v)) => ValueRef::Real(*v),

@@ -389,6 +389,17 @@ mod tests {
         let changed: Vec<usize> = (0..snap.len()).filter(|&i| snap[i] != written[i]).collect();
         assert_eq!(changed.len(), 5 + 4 + 5 + 4, "{changed:?}");
         assert_eq!(&snap[189..197], b"02202024", "DOFD kept");
+        // The Metro 2 reader reads the snapshot back; the masked SSN and DOB are findings.
+        let mut findings = Vec::new();
+        let item = crate::metro2::reader::parse_record(&snap, &mut findings).unwrap();
+        let Some(crate::metro2::reader::Item::Data(back, _)) = item else {
+            panic!("not a data record: {item:?}");
+        };
+        assert_eq!(back.base.consumer_account_number, "A1");
+        assert_eq!(back.base.date_first_delinquency, Some(date(2024, 2, 20)));
+        assert_eq!((back.j1.len(), back.j2.len()), (1, 1));
+        assert!(!back.base.social_security_number.is_reported());
+        assert!(findings.iter().any(|f| f.field.is_some_and(|x| x.name == "date_birth")));
     }
 
     #[test]
