@@ -174,7 +174,7 @@ pub struct FurnishRecord {
     pub deleted_by: Option<&'static str>,
 }
 
-/// The snapshot's field map (`furnish_snapshots.fields`): what was reported, SSN and DOB
+/// The record's field map ([`FurnishRecord::snapshot_json`]): what is reported, SSN and DOB
 /// masked.
 #[derive(Serialize)]
 struct SnapshotFields<'a> {
@@ -274,7 +274,8 @@ struct AssociateFields<'a> {
 }
 
 impl FurnishRecord {
-    /// The masked field map stored as the snapshot (JSON, stable key order).
+    /// The record's masked field map as JSON (stable key order), for reading a record by
+    /// field name; what a cycle stores is [`write_snapshot_record`].
     pub fn snapshot_json(&self) -> String {
         let mut out = Vec::new();
         self.write_snapshot_json(&mut out);
