@@ -898,6 +898,21 @@ mod tests {
     }
 
     #[test]
+    fn last_compliance_code_is_looked_up_in_its_small_index() {
+        let db = crate::store::Db::open_in_memory().unwrap();
+        let mut stmt = db.conn().prepare(&format!("EXPLAIN QUERY PLAN {ACCOUNT_SQL}")).unwrap();
+        let plan: Vec<String> = stmt
+            .query_map(params!["equifax", "2026-11-20"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert!(
+            plan.iter().any(|l| l.contains("COVERING INDEX furnish_snapshots_ccc")),
+            "{plan:#?}"
+        );
+    }
+
+    #[test]
     fn blank_test_agrees_with_trim() {
         for s in [
             "", " ", "\t\n", "\u{b}x", "\u{c}", "\r ", "a", " a", "\u{a0}", "\u{a0}b", "é",

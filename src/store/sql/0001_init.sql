@@ -311,6 +311,11 @@ CREATE TABLE furnish_snapshots (
     fields                TEXT NOT NULL,     -- the Metro 2 record as furnished, SSN/DOB masked
     UNIQUE (account_id, cycle_date, bureau)
 ) STRICT;
+-- The last compliance condition code reported per account and bureau (the next cycle's
+-- look-up): compliance codes are rare, so this index is small and costs nothing on most
+-- inserts, and the look-up reads no snapshot row.
+CREATE INDEX furnish_snapshots_ccc ON furnish_snapshots(account_id, bureau, cycle_date, ccc)
+    WHERE ccc <> '';
 -- Accounts deliberately not furnished in a cycle, with the gate and reason (keyed by cycle
 -- and account only: no separate rowid).
 CREATE TABLE furnish_exclusions (
