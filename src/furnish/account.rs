@@ -14,6 +14,8 @@
 use std::collections::HashMap;
 
 use jiff::civil::Date;
+use rusqlite::fallible_streaming_iterator::FallibleStreamingIterator;
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row, params};
 use rust_decimal::Decimal;
 
@@ -196,9 +198,10 @@ SELECT a.id, a.client_id, COALESCE(cl.kind, ''), a.account_number, a.ecoa, a.acc
        c.bankruptcy_chapter, c.bankruptcy_status,
        ad.line1, ad.line2, ad.city, ad.state, ad.zip,
        ph.number,
-       s.cycle_date, s.account_status, s.account_number,
-       json_extract(s.fields, '$.current_identification_number'), json_extract(s.fields, '$.dofd'),
-       json_extract(s.fields, '$.php'), json_extract(s.fields, '$.cii'),
+       s.cycle_date, s.account_status, s.account_number, s.identification_number,
+       CASE WHEN substr(s.fields, 190, 8) <> '00000000' THEN substr(s.fields, 194, 4) || '-' ||
+            substr(s.fields, 190, 2) || '-' || substr(s.fields, 192, 2) END,
+       rtrim(substr(s.fields, 127, 24)), rtrim(substr(s.fields, 326, 2)),
        (SELECT x.ccc FROM furnish_snapshots x
          WHERE x.account_id = a.id AND x.bureau = ?1 AND x.cycle_date < ?2 AND x.ccc <> ''
          ORDER BY x.cycle_date DESC LIMIT 1)
@@ -213,6 +216,16 @@ LEFT JOIN furnish_snapshots s ON s.id = (SELECT id FROM furnish_snapshots
        WHERE account_id = a.id AND bureau = ?1 AND cycle_date < ?2
        ORDER BY cycle_date DESC LIMIT 1)
 ORDER BY a.client_id, a.account_number";
+
+/// Base-segment fields the account query reads from the prior snapshot (the masked Metro 2
+/// record in `furnish_snapshots.fields`) as `substr(fields, start, length)`: DOFD (MMDDYYYY,
+/// read back as ISO), payment history profile and consumer information indicator.
+#[cfg(test)]
+const SNAPSHOT_FIELDS_READ: [(&str, usize, usize); 3] = [
+    ("date_first_delinquency", 190, 8),
+    ("payment_history_profile", 127, 24),
+    ("consumer_information_indicator", 326, 2),
+];
 
 /// Associated consumers of every account, in the account query's order (then by consumer
 /// id), merged with it by account id: one streaming pass instead of a look-up (or a JSON
@@ -269,11 +282,43 @@ pub fn for_each_account<F>(
     label: &str,
     as_of: Date,
     disputes: &HashMap<i64, DisputeState>,
-    mut each: F,
+    each: F,
 ) -> anyhow::Result<()>
 where
     F: FnMut(Account) -> anyhow::Result<()>,
 {
+    let mut sink = Parsed { disputes, associates: Vec::new(), bad: Vec::new(), each };
+    scan(conn, label, as_of, &mut sink)
+}
+
+/// Streams every account, in file order, as the rows SQLite returned, copied ([`RawAccount`])
+/// and not parsed: the cheap half of [`for_each_account`], for a reader thread that hands
+/// the parsing ([`RawAccount::parse`]) to another. `each` gets the account just read; what it
+/// leaves in its place (swap in a used [`RawAccount`]) is refilled, so buffers are reused.
+pub fn for_each_raw_account<F>(
+    conn: &Connection,
+    label: &str,
+    as_of: Date,
+    each: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut(&mut RawAccount) -> anyhow::Result<()>,
+{
+    let mut sink = Copied { current: RawAccount::default(), each };
+    scan(conn, label, as_of, &mut sink)
+}
+
+/// What [`scan`] hands each row to.
+trait Sink {
+    /// An associated consumer's row ([`ASSOCIATE_SQL`]) of the account that comes next.
+    fn associate(&mut self, r: &Row<'_>) -> anyhow::Result<()>;
+    /// An account's row ([`ACCOUNT_SQL`]), after its associated consumers.
+    fn account(&mut self, r: &Row<'_>) -> anyhow::Result<()>;
+}
+
+/// Runs the account query and the associated-consumer query side by side (same order) and
+/// hands each account's associate rows, then its own row, to `sink`.
+fn scan(conn: &Connection, label: &str, as_of: Date, sink: &mut dyn Sink) -> anyhow::Result<()> {
     // Before the first cycle for this bureau there is nothing to look up in the snapshots.
     let any_prior: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM furnish_snapshots WHERE bureau = ?1 AND cycle_date < ?2)",
@@ -285,38 +330,239 @@ where
     let mut rows = stmt.query(params![label, as_of.to_string()])?;
     let mut assoc_stmt = conn.prepare(ASSOCIATE_SQL)?;
     let mut assoc_rows = assoc_stmt.query([])?;
-    // The next associate row not yet matched to an account: (account id, associate, values
-    // that did not parse).
-    let mut pending: Option<(i64, Associate, Vec<BadValue>)> = None;
-    let mut associates = Vec::new();
-    let mut assoc_bad = Vec::new();
+    // The associate cursor stays on the first row not yet matched to an account.
+    assoc_rows.advance()?;
     while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        associates.clear();
-        assoc_bad.clear();
-        loop {
-            if pending.is_none() {
-                pending = match assoc_rows.next()? {
-                    Some(a) => Some(associate_from_row(a)?),
-                    None => None,
-                };
+        let id = int(r, 0)?;
+        while let Some(a) = assoc_rows.get() {
+            if int(a, 0)? != id {
+                break;
             }
-            match pending.take() {
-                Some((account, a, bad)) if account == id => {
-                    associates.push(a);
-                    assoc_bad.extend(bad);
+            sink.associate(a)?;
+            assoc_rows.advance()?;
+        }
+        sink.account(r)?;
+    }
+    Ok(())
+}
+
+/// [`Sink`] of [`for_each_account`]: parses in place.
+struct Parsed<'d, F> {
+    disputes: &'d HashMap<i64, DisputeState>,
+    associates: Vec<Associate>,
+    bad: Vec<BadValue>,
+    each: F,
+}
+
+impl<F: FnMut(Account) -> anyhow::Result<()>> Sink for Parsed<'_, F> {
+    fn associate(&mut self, r: &Row<'_>) -> anyhow::Result<()> {
+        let (_, a, bad) = associate_from_row(r)?;
+        self.associates.push(a);
+        self.bad.extend(bad);
+        Ok(())
+    }
+
+    fn account(&mut self, r: &Row<'_>) -> anyhow::Result<()> {
+        let mut acc = from_row(r, &mut self.associates, &mut self.bad)?;
+        self.associates.clear();
+        self.bad.clear();
+        acc.disputes = self.disputes.get(&acc.id).copied().unwrap_or_default();
+        (self.each)(acc)
+    }
+}
+
+/// [`Sink`] of [`for_each_raw_account`]: copies.
+struct Copied<F> {
+    current: RawAccount,
+    each: F,
+}
+
+impl<F: FnMut(&mut RawAccount) -> anyhow::Result<()>> Sink for Copied<F> {
+    fn associate(&mut self, r: &Row<'_>) -> anyhow::Result<()> {
+        self.current.associates.push_row(r)
+    }
+
+    fn account(&mut self, r: &Row<'_>) -> anyhow::Result<()> {
+        self.current.main.clear();
+        self.current.main.push_row(r)?;
+        (self.each)(&mut self.current)?;
+        self.current.associates.clear();
+        Ok(())
+    }
+}
+
+/// One copied column value: text and blobs are byte ranges of [`RawRow`]'s buffer.
+#[derive(Clone, Copy, Debug)]
+enum RawCol {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(usize, usize),
+    Blob(usize, usize),
+}
+
+/// Rows of one query copied out of SQLite: every value in one buffer, no parsing.
+#[derive(Clone, Debug, Default)]
+struct RawRow {
+    /// Columns per row.
+    width: usize,
+    cols: Vec<RawCol>,
+    buf: Vec<u8>,
+}
+
+impl RawRow {
+    fn clear(&mut self) {
+        self.cols.clear();
+        self.buf.clear();
+    }
+
+    /// Appends every column of `r`.
+    fn push_row(&mut self, r: &Row<'_>) -> anyhow::Result<()> {
+        let n = r.as_ref().column_count();
+        self.width = n;
+        for i in 0..n {
+            let mut bytes = |b: &[u8]| {
+                let from = self.buf.len();
+                self.buf.extend_from_slice(b);
+                (from, self.buf.len())
+            };
+            let col = match r.get_ref(i)? {
+                ValueRef::Null => RawCol::Null,
+                ValueRef::Integer(v) => RawCol::Integer(v),
+                ValueRef::Real(v) => RawCol::Real(v),
+                ValueRef::Text(t) => {
+                    let (a, b) = bytes(t);
+                    RawCol::Text(a, b)
                 }
-                other => {
-                    pending = other;
-                    break;
+                ValueRef::Blob(t) => {
+                    let (a, b) = bytes(t);
+                    RawCol::Blob(a, b)
+                }
+            };
+            self.cols.push(col);
+        }
+        Ok(())
+    }
+
+    /// Rows held.
+    fn rows(&self) -> usize {
+        self.cols.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    /// Row `n`; `text` is the whole buffer as text, when it is valid UTF-8 (checked once for
+    /// all rows).
+    fn row<'a>(&'a self, n: usize, text: Option<&'a str>) -> RawView<'a> {
+        RawView { row: self, first: n * self.width, text }
+    }
+}
+
+/// One row of a [`RawRow`].
+struct RawView<'a> {
+    row: &'a RawRow,
+    first: usize,
+    /// The whole buffer as text, when it is valid UTF-8.
+    text: Option<&'a str>,
+}
+
+/// An account's rows as the account query and the associated-consumer query returned them,
+/// copied and not yet parsed (see [`for_each_raw_account`]).
+#[derive(Clone, Debug, Default)]
+pub struct RawAccount {
+    main: RawRow,
+    associates: RawRow,
+}
+
+impl RawAccount {
+    /// Parses the copied rows exactly as [`for_each_account`] parses live ones.
+    pub fn parse(&self, disputes: &HashMap<i64, DisputeState>) -> anyhow::Result<Account> {
+        let mut acc = Account::default();
+        self.parse_into(&mut acc, disputes)?;
+        Ok(acc)
+    }
+
+    /// [`Self::parse`] into `acc`, reusing its allocations (every field is replaced).
+    pub fn parse_into(
+        &self,
+        acc: &mut Account,
+        disputes: &HashMap<i64, DisputeState>,
+    ) -> anyhow::Result<()> {
+        let n = self.associates.rows();
+        let text = std::str::from_utf8(&self.associates.buf).ok();
+        acc.associates.truncate(n);
+        let mut associate_bad = Vec::new();
+        for k in 0..n {
+            let row = self.associates.row(k, text);
+            match acc.associates.get_mut(k) {
+                Some(a) => fill_associate(a, &row, &mut associate_bad)?,
+                None => {
+                    let mut a = Associate::default();
+                    fill_associate(&mut a, &row, &mut associate_bad)?;
+                    acc.associates.push(a);
                 }
             }
         }
-        let mut acc = from_row(r, &mut associates, &mut assoc_bad)?;
+        let main = self.main.row(0, std::str::from_utf8(&self.main.buf).ok());
+        fill_account(acc, &main, &mut associate_bad)?;
         acc.disputes = disputes.get(&acc.id).copied().unwrap_or_default();
-        each(acc)?;
+        Ok(())
     }
-    Ok(())
+}
+
+/// Column access shared by a live SQLite row and a copied one.
+trait Cols {
+    /// The value of column `i`.
+    fn value(&self, i: usize) -> rusqlite::Result<ValueRef<'_>>;
+
+    /// Column `i` as text without copying (`None` for NULL; not text or not UTF-8: an error).
+    fn text(&self, i: usize) -> rusqlite::Result<Option<&str>> {
+        checked_text(self.value(i)?, i)
+    }
+}
+
+impl Cols for Row<'_> {
+    fn value(&self, i: usize) -> rusqlite::Result<ValueRef<'_>> {
+        self.get_ref(i)
+    }
+}
+
+impl Cols for RawView<'_> {
+    fn text(&self, i: usize) -> rusqlite::Result<Option<&str>> {
+        // The row's text was checked once as a whole: a column that starts and ends on
+        // character boundaries of it is valid UTF-8 by itself.
+        if let (Some(all), Some(RawCol::Text(a, b))) =
+            (self.text, self.row.cols.get(self.first + i))
+            && i < self.row.width
+            && let Some(s) = all.get(*a..*b)
+        {
+            return Ok(Some(s));
+        }
+        checked_text(self.value(i)?, i)
+    }
+
+    fn value(&self, i: usize) -> rusqlite::Result<ValueRef<'_>> {
+        // The error is only built when needed (building and dropping one per column shows).
+        let missing = || rusqlite::Error::InvalidColumnIndex(i);
+        if i >= self.row.width {
+            return Err(missing());
+        }
+        let bytes = |a: usize, b: usize| self.row.buf.get(a..b).ok_or_else(missing);
+        Ok(match self.row.cols.get(self.first + i) {
+            None => return Err(missing()),
+            Some(RawCol::Null) => ValueRef::Null,
+            Some(RawCol::Integer(v)) => ValueRef::Integer(*v),
+            Some(RawCol::Real(v)) => ValueRef::Real(*v),
+            Some(RawCol::Text(a, b)) => ValueRef::Text(bytes(*a, *b)?),
+            Some(RawCol::Blob(a, b)) => ValueRef::Blob(bytes(*a, *b)?),
+        })
+    }
+}
+
+/// An integer column (as `Row::get::<i64>` reads it: integers only).
+fn int<C: Cols + ?Sized>(r: &C, i: usize) -> rusqlite::Result<i64> {
+    match r.value(i)? {
+        ValueRef::Integer(v) => Ok(v),
+        v => Err(rusqlite::Error::InvalidColumnType(i, String::new(), v.data_type())),
+    }
 }
 
 /// The account query with the snapshot columns replaced by NULLs and the snapshot join
@@ -335,7 +581,7 @@ fn without_snapshots(sql: &str) -> String {
 }
 
 /// The column as text without copying (`None` for NULL or blank).
-fn str_ref<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+fn str_ref<C: Cols + ?Sized>(r: &C, i: usize) -> rusqlite::Result<Option<&str>> {
     Ok(raw_ref(r, i)?.filter(|s| !is_blank(s)))
 }
 
@@ -350,24 +596,21 @@ fn is_blank(s: &str) -> bool {
 }
 
 /// The column as text without copying (`None` for NULL only).
-fn raw_ref<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
-    let v = r.get_ref(i)?;
+fn raw_ref<C: Cols + ?Sized>(r: &C, i: usize) -> rusqlite::Result<Option<&str>> {
+    r.text(i)
+}
+
+/// A column's value as text, checked as rusqlite checks it: `None` for NULL, an error for
+/// anything but valid UTF-8 text.
+fn checked_text(v: ValueRef<'_>, i: usize) -> rusqlite::Result<Option<&str>> {
     let s = match v {
-        rusqlite::types::ValueRef::Null => None,
-        rusqlite::types::ValueRef::Text(t) => Some(std::str::from_utf8(t).map_err(|e| {
+        ValueRef::Null => None,
+        ValueRef::Text(t) => Some(std::str::from_utf8(t).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
         })?),
         _ => return Err(rusqlite::Error::InvalidColumnType(i, String::new(), v.data_type())),
     };
     Ok(s)
-}
-
-fn text(r: &Row<'_>, i: usize) -> rusqlite::Result<String> {
-    Ok(str_ref(r, i)?.unwrap_or_default().to_string())
-}
-
-fn opt_text(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
-    Ok(str_ref(r, i)?.map(str::to_string))
 }
 
 /// `YYYY-MM-DD` exactly as ingest stores it, without the general parser's splitting and
@@ -416,24 +659,67 @@ fn money(raw: Option<&str>, column: &'static str, bad: &mut Vec<BadValue>) -> Op
     }
 }
 
-fn from_row(
-    r: &Row<'_>,
+fn from_row<C: Cols + ?Sized>(
+    r: &C,
     associates: &mut Vec<Associate>,
     associate_bad: &mut Vec<BadValue>,
 ) -> anyhow::Result<Account> {
-    let mut bad = Vec::new();
-    let mut acc = Account {
-        id: r.get(0)?,
-        client_id: text(r, 1)?,
-        client_kind: text(r, 2)?,
-        account_number: text(r, 3)?,
-        ecoa: text(r, 4)?,
-        account_type: text(r, 5)?,
-        original_creditor: text(r, 6)?,
-        creditor_class: text(r, 7)?,
-        purchased_from: opt_text(r, 8)?,
-        ..Account::default()
-    };
+    let mut acc = Account::default();
+    fill_account(&mut acc, r, associate_bad)?;
+    acc.associates = std::mem::take(associates);
+    Ok(acc)
+}
+
+/// `dst` = the column's text (blank stays blank; NULL is empty), reusing its allocation.
+fn set_raw<C: Cols + ?Sized>(dst: &mut String, r: &C, i: usize) -> rusqlite::Result<()> {
+    dst.clear();
+    dst.push_str(raw_ref(r, i)?.unwrap_or_default());
+    Ok(())
+}
+
+/// `dst` = the column's text, NULL or blank as empty, reusing its allocation.
+fn set_text<C: Cols + ?Sized>(dst: &mut String, r: &C, i: usize) -> rusqlite::Result<()> {
+    dst.clear();
+    dst.push_str(str_ref(r, i)?.unwrap_or_default());
+    Ok(())
+}
+
+/// `dst` = the column's text, `None` for NULL or blank, reusing its allocation.
+fn set_opt<C: Cols + ?Sized>(dst: &mut Option<String>, r: &C, i: usize) -> rusqlite::Result<()> {
+    set_opt_str(dst, str_ref(r, i)?);
+    Ok(())
+}
+
+fn set_opt_str(dst: &mut Option<String>, v: Option<&str>) {
+    match (v, dst.as_mut()) {
+        (Some(v), Some(d)) => {
+            d.clear();
+            d.push_str(v);
+        }
+        (Some(v), None) => *dst = Some(v.to_string()),
+        (None, _) => *dst = None,
+    }
+}
+
+/// Fills `acc` (every field but the associates and the dispute state, reusing its
+/// allocations) from an account row; the values that do not parse are listed in the order
+/// of the columns, with `associate_bad` (emptied) after the consumer's.
+fn fill_account<C: Cols + ?Sized>(
+    acc: &mut Account,
+    r: &C,
+    associate_bad: &mut Vec<BadValue>,
+) -> anyhow::Result<()> {
+    let mut bad = std::mem::take(&mut acc.bad_values);
+    bad.clear();
+    acc.id = int(r, 0)?;
+    set_text(&mut acc.client_id, r, 1)?;
+    set_text(&mut acc.client_kind, r, 2)?;
+    set_text(&mut acc.account_number, r, 3)?;
+    set_text(&mut acc.ecoa, r, 4)?;
+    set_text(&mut acc.account_type, r, 5)?;
+    set_text(&mut acc.original_creditor, r, 6)?;
+    set_text(&mut acc.creditor_class, r, 7)?;
+    set_opt(&mut acc.purchased_from, r, 8)?;
     acc.placed_date = date(str_ref(r, 9)?, "placed_date", &mut bad);
     acc.placed_amount = money(str_ref(r, 10)?, "placed_amount", &mut bad);
     acc.current_balance = money(str_ref(r, 11)?, "current_balance", &mut bad);
@@ -442,90 +728,189 @@ fn from_row(
     acc.last_payment_date = date(str_ref(r, 14)?, "last_payment_date", &mut bad);
     acc.last_payment_amount = money(str_ref(r, 15)?, "last_payment_amount", &mut bad);
     acc.date_closed = date(str_ref(r, 16)?, "date_closed", &mut bad);
-    acc.status = text(r, 17)?;
-    acc.medical = r.get::<_, i64>(18)? != 0;
+    set_text(&mut acc.status, r, 17)?;
+    acc.medical = int(r, 18)? != 0;
     acc.validation_notice_date = date(str_ref(r, 19)?, "validation_notice_date", &mut bad);
     acc.first_communication_date = date(str_ref(r, 20)?, "first_communication_date", &mut bad);
     acc.undeliverable_date = date(str_ref(r, 21)?, "undeliverable_date", &mut bad);
-    acc.fraud_confirmed = r.get::<_, i64>(22)? != 0;
-    acc.furnish = r.get::<_, i64>(23)? != 0;
-    let mut consumer = Person {
-        surname: text(r, 24)?,
-        first_name: text(r, 25)?,
-        middle_name: text(r, 26)?,
-        generation: text(r, 27)?,
-        ssn: str_ref(r, 28)?.and_then(|s| Ssn::parse(s).ok()),
-        ..Person::default()
-    };
-    consumer.dob = date(str_ref(r, 29)?, "dob", &mut bad).map(Dob::new);
-    consumer.deceased_date = date(str_ref(r, 30)?, "deceased_date", &mut bad);
-    consumer.bankruptcy_chapter = opt_text(r, 31)?;
-    consumer.bankruptcy_status = opt_text(r, 32)?;
-    if let Some(line1) = opt_text(r, 33)? {
-        consumer.address = Some(Address {
-            line1,
-            line2: text(r, 34)?,
-            city: text(r, 35)?,
-            state: text(r, 36)?,
-            zip: text(r, 37)?,
-        });
+    acc.fraud_confirmed = int(r, 22)? != 0;
+    acc.furnish = int(r, 23)? != 0;
+    let c = &mut acc.consumer;
+    set_text(&mut c.surname, r, 24)?;
+    set_text(&mut c.first_name, r, 25)?;
+    set_text(&mut c.middle_name, r, 26)?;
+    set_text(&mut c.generation, r, 27)?;
+    c.ssn = str_ref(r, 28)?.and_then(|s| Ssn::parse(s).ok());
+    c.dob = date(str_ref(r, 29)?, "dob", &mut bad).map(Dob::new);
+    c.deceased_date = date(str_ref(r, 30)?, "deceased_date", &mut bad);
+    set_opt(&mut c.bankruptcy_chapter, r, 31)?;
+    set_opt(&mut c.bankruptcy_status, r, 32)?;
+    match str_ref(r, 33)? {
+        Some(line1) => {
+            let a = c.address.get_or_insert_with(Address::default);
+            a.line1.clear();
+            a.line1.push_str(line1);
+            set_text(&mut a.line2, r, 34)?;
+            set_text(&mut a.city, r, 35)?;
+            set_text(&mut a.state, r, 36)?;
+            set_text(&mut a.zip, r, 37)?;
+        }
+        None => c.address = None,
     }
-    consumer.phone = opt_text(r, 38)?;
-    acc.consumer = consumer;
-    acc.associates = std::mem::take(associates);
+    set_opt(&mut c.phone, r, 38)?;
     bad.append(associate_bad);
-    if let Some(status) = opt_text(r, 40)? {
-        acc.prior = Some(Prior {
-            cycle_date: date(str_ref(r, 39)?, "snapshot.cycle_date", &mut bad),
-            status,
-            account_number: text(r, 41)?,
-            identification_number: opt_text(r, 42)?,
-            dofd: opt_text(r, 43)?,
-            php: opt_text(r, 44)?,
-            cii: opt_text(r, 45)?,
-        });
+    match str_ref(r, 40)? {
+        Some(status) => {
+            let p = acc.prior.get_or_insert_with(Prior::default);
+            p.status.clear();
+            p.status.push_str(status);
+            p.cycle_date = date(str_ref(r, 39)?, "snapshot.cycle_date", &mut bad);
+            set_text(&mut p.account_number, r, 41)?;
+            set_opt(&mut p.identification_number, r, 42)?;
+            set_opt(&mut p.dofd, r, 43)?;
+            set_opt(&mut p.php, r, 44)?;
+            set_opt(&mut p.cii, r, 45)?;
+        }
+        None => acc.prior = None,
     }
-    acc.last_ccc = opt_text(r, 46)?;
+    set_opt(&mut acc.last_ccc, r, 46)?;
     acc.bad_values = bad;
-    Ok(acc)
+    Ok(())
 }
 
 /// One row of [`ASSOCIATE_SQL`]. Text is taken as stored (blank stays blank) except where a
 /// blank means "none" (SSN, dates, bankruptcy, address line 1, phone).
-fn associate_from_row(r: &Row<'_>) -> anyhow::Result<(i64, Associate, Vec<BadValue>)> {
+fn associate_from_row<C: Cols + ?Sized>(r: &C) -> anyhow::Result<(i64, Associate, Vec<BadValue>)> {
+    let mut a = Associate::default();
     let mut bad = Vec::new();
-    let raw = |i: usize| -> rusqlite::Result<String> {
-        Ok(raw_ref(r, i)?.unwrap_or_default().to_string())
-    };
-    let address = match str_ref(r, 11)? {
-        Some(line1) => Some(Address {
-            line1: line1.to_string(),
-            line2: raw(12)?,
-            city: raw(13)?,
-            state: raw(14)?,
-            zip: raw(15)?,
-        }),
-        None => None,
-    };
-    let person = Person {
-        surname: raw(2)?,
-        first_name: raw(3)?,
-        middle_name: raw(4)?,
-        generation: raw(5)?,
-        ssn: str_ref(r, 6)?.and_then(|s| Ssn::parse(s).ok()),
-        dob: date(str_ref(r, 7)?, "associate.dob", &mut bad).map(Dob::new),
-        deceased_date: date(str_ref(r, 8)?, "associate.deceased_date", &mut bad),
-        bankruptcy_chapter: opt_text(r, 9)?,
-        bankruptcy_status: opt_text(r, 10)?,
-        address,
-        phone: opt_text(r, 16)?,
-    };
-    Ok((r.get(0)?, Associate { ecoa: raw(1)?, person }, bad))
+    fill_associate(&mut a, r, &mut bad)?;
+    Ok((int(r, 0)?, a, bad))
+}
+
+/// Fills `a` (reusing its allocations) from an [`ASSOCIATE_SQL`] row, appending the values
+/// that do not parse to `bad`.
+fn fill_associate<C: Cols + ?Sized>(
+    a: &mut Associate,
+    r: &C,
+    bad: &mut Vec<BadValue>,
+) -> anyhow::Result<()> {
+    let p = &mut a.person;
+    match str_ref(r, 11)? {
+        Some(line1) => {
+            let addr = p.address.get_or_insert_with(Address::default);
+            addr.line1.clear();
+            addr.line1.push_str(line1);
+            set_raw(&mut addr.line2, r, 12)?;
+            set_raw(&mut addr.city, r, 13)?;
+            set_raw(&mut addr.state, r, 14)?;
+            set_raw(&mut addr.zip, r, 15)?;
+        }
+        None => p.address = None,
+    }
+    set_raw(&mut p.surname, r, 2)?;
+    set_raw(&mut p.first_name, r, 3)?;
+    set_raw(&mut p.middle_name, r, 4)?;
+    set_raw(&mut p.generation, r, 5)?;
+    p.ssn = str_ref(r, 6)?.and_then(|s| Ssn::parse(s).ok());
+    p.dob = date(str_ref(r, 7)?, "associate.dob", bad).map(Dob::new);
+    p.deceased_date = date(str_ref(r, 8)?, "associate.deceased_date", bad);
+    set_opt(&mut p.bankruptcy_chapter, r, 9)?;
+    set_opt(&mut p.bankruptcy_status, r, 10)?;
+    set_opt(&mut p.phone, r, 16)?;
+    set_raw(&mut a.ecoa, r, 1)?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshot_positions_in_the_account_query_are_the_base_layout_positions() {
+        let base = crate::metro2::layout::Segment::Base.layout();
+        for (name, start, length) in SNAPSHOT_FIELDS_READ {
+            let f = base.field(name).unwrap();
+            assert_eq!((f.start, f.length), (start, length), "{name}");
+            assert!(
+                ACCOUNT_SQL.contains(&format!("substr(s.fields, {start}, {length})")),
+                "{name}"
+            );
+        }
+        let dofd = base.field("date_first_delinquency").unwrap().start;
+        for (from, len) in [(dofd + 4, 4), (dofd, 2), (dofd + 2, 2)] {
+            assert!(ACCOUNT_SQL.contains(&format!("substr(s.fields, {from}, {len})")));
+        }
+    }
+
+    #[test]
+    fn copied_rows_parse_exactly_as_live_rows() {
+        use crate::furnish::sample::{SampleAccount, generate, insert};
+        let as_of = jiff::civil::date(2026, 11, 20);
+        let mut db = crate::store::Db::open_in_memory().unwrap();
+        generate(db.conn_mut(), 300, 7).unwrap();
+        let broken = SampleAccount {
+            account_number: "Z-BROKEN".into(),
+            placed_date: "2024-13-45".into(),
+            current_balance: "12,3x".into(),
+            ..SampleAccount::default()
+        };
+        insert(db.conn(), &broken).unwrap();
+        let disputes = load_disputes(db.conn(), as_of).unwrap();
+        let mut live = Vec::new();
+        for_each_account(db.conn(), "equifax", as_of, &disputes, |a| {
+            live.push(format!("{a:?}"));
+            Ok(())
+        })
+        .unwrap();
+        let mut copied = Vec::new();
+        let mut kept = RawAccount::default();
+        // One account parsed into again and again, as the cycle does: nothing may be left
+        // over from the account before.
+        let mut reused = Account::default();
+        for_each_raw_account(db.conn(), "equifax", as_of, |raw| {
+            raw.parse_into(&mut reused, &disputes)?;
+            copied.push(format!("{reused:?}"));
+            // Hand back a used account, as the cycle's batches do.
+            std::mem::swap(raw, &mut kept);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(live.len(), 301);
+        assert!(live.iter().any(|a| a.contains("invalid_amount")), "the broken row is read");
+        assert!(live.iter().filter(|a| !a.contains("associates: []")).count() > 10);
+        assert_eq!(copied, live);
+        // Text that is not UTF-8 by itself fails both ways alike, even when two neighbouring
+        // columns would make valid UTF-8 together (the copied row is checked as a whole).
+        db.conn()
+            .execute(
+                "UPDATE consumers SET surname = CAST(x'41c3' AS TEXT),
+                     first_name = CAST(x'a942' AS TEXT)
+                 WHERE id = (SELECT consumer_id FROM accounts WHERE account_number = 'Z-BROKEN')",
+                [],
+            )
+            .unwrap();
+        let live = for_each_account(db.conn(), "equifax", as_of, &disputes, |_| Ok(()));
+        let copied =
+            for_each_raw_account(db.conn(), "equifax", as_of, |raw| raw.parse(&disputes).map(drop));
+        let (live, copied) = (live.unwrap_err().to_string(), copied.unwrap_err().to_string());
+        assert!(live.contains("utf-8") || live.contains("UTF-8"), "{live}");
+        assert_eq!(copied, live);
+    }
+
+    #[test]
+    fn last_compliance_code_is_looked_up_in_its_small_index() {
+        let db = crate::store::Db::open_in_memory().unwrap();
+        let mut stmt = db.conn().prepare(&format!("EXPLAIN QUERY PLAN {ACCOUNT_SQL}")).unwrap();
+        let plan: Vec<String> = stmt
+            .query_map(params!["equifax", "2026-11-20"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert!(
+            plan.iter().any(|l| l.contains("COVERING INDEX furnish_snapshots_ccc")),
+            "{plan:#?}"
+        );
+    }
 
     #[test]
     fn blank_test_agrees_with_trim() {

@@ -17,8 +17,10 @@ use jiff::civil::Date;
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use super::account::{Account, DisputeState, for_each_account, load_disputes};
-use super::record::FurnishRecord;
+use super::account::{
+    Account, DisputeState, RawAccount, for_each_account, for_each_raw_account, load_disputes,
+};
+use super::record::{FurnishRecord, write_snapshot_record};
 use super::report::CycleReport;
 use super::rules::{Decision, Exclusion, Gate, RuleContext, decide};
 use super::{Bureau, FileMode, FurnishConfig, identification_numbers, m2};
@@ -265,8 +267,8 @@ fn run_file(
             .context("writing the Metro 2 header")?;
         let mut snap = tx.prepare(
             "INSERT INTO furnish_snapshots (cycle_id, account_id, cycle_date, bureau,
-                account_number, account_status, ccc, fields)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                account_number, identification_number, account_status, ccc, deleted_by, fields)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
         let mut excl = tx.prepare(
             "INSERT INTO furnish_exclusions (cycle_id, account_id, gate, reason)
@@ -275,7 +277,7 @@ fn run_file(
         let cycle_date = as_of.to_string();
         let mut m2rec = DataRecord::default();
         let mut fields = Vec::with_capacity(1024);
-        let mut consume = |item: Item| -> anyhow::Result<()> {
+        let mut consume = |item: Item<'_>| -> anyhow::Result<()> {
             match item {
                 Item::Exclude { account_id, client_id, account_number, exclusion } => {
                     excl.execute(params![
@@ -285,8 +287,8 @@ fn run_file(
                         exclusion.reason
                     ])?;
                     report.add_exclusion(
-                        &client_id,
-                        &account_number,
+                        client_id,
+                        account_number,
                         &exclusion,
                         cfg.report_list_limit,
                     );
@@ -313,17 +315,20 @@ fn run_file(
                     }
                     validator.record(writer.records_written(), &m2rec, &mut found);
                     list_findings(&mut listed, &mut found);
-                    rec.write_snapshot_json(&mut fields);
+                    // The snapshot is the record's own bytes, masked: no second encoding.
+                    write_snapshot_record(writer.last_record(), &mut fields);
                     let fields =
-                        std::str::from_utf8(&fields).context("snapshot fields are not UTF-8")?;
+                        std::str::from_utf8(&fields).context("snapshot record is not text")?;
                     snap.execute(params![
                         cycle_id,
                         rec.account_id,
                         cycle_date,
                         label,
                         rec.current_account_number,
+                        rec.current_identification_number,
                         rec.status.code(),
                         rec.ccc,
+                        rec.deleted_by,
                         fields,
                     ])?;
                     report.add_record(&rec);
@@ -461,20 +466,20 @@ fn prepare_cycle(tx: &rusqlite::Transaction<'_>, as_of: Date, label: &str) -> an
 }
 
 /// One decided account on its way from the reader to the file and the database.
-enum Item {
+enum Item<'a> {
     /// Not furnished.
-    Exclude { account_id: i64, client_id: String, account_number: String, exclusion: Exclusion },
+    Exclude { account_id: i64, client_id: &'a str, account_number: &'a str, exclusion: Exclusion },
     /// Furnished (the Metro 2 form and the snapshot are made by the writer side, which has
     /// less to do than the reader).
     Furnish { rec: Box<FurnishRecord> },
 }
 
-fn item(acc: Account, rcx: &RuleContext<'_>) -> Item {
-    match decide(&acc, rcx) {
+fn item<'a>(acc: &'a Account, rcx: &RuleContext<'_>) -> Item<'a> {
+    match decide(acc, rcx) {
         Decision::Exclude(exclusion) => Item::Exclude {
             account_id: acc.id,
-            client_id: acc.client_id,
-            account_number: acc.account_number,
+            client_id: &acc.client_id,
+            account_number: &acc.account_number,
             exclusion,
         },
         Decision::Furnish(rec) => Item::Furnish { rec },
@@ -486,10 +491,21 @@ const BATCH: usize = 512;
 /// Batches in flight (bounds memory).
 const BATCHES_IN_FLIGHT: usize = 4;
 
-/// Streams decided accounts, in file order, to `consume`: read by a thread with its own
-/// read-only connection when `read_path` is given (the rules run on this thread, which
-/// balances the two: reading and parsing cost more than writing), else on `conn` in this
-/// thread.
+/// A batch of accounts handed from the reader thread to the writer: `rows[..len]` are
+/// filled; the rest are buffers kept for reuse.
+#[derive(Default)]
+struct Batch {
+    rows: Vec<RawAccount>,
+    len: usize,
+}
+
+/// Streams decided accounts, in file order, to `consume`. With `read_path`, a second thread
+/// with its own read-only connection runs the queries and copies the rows out of SQLite
+/// (the part that cannot be split), and this thread parses them, runs the rules and
+/// consumes (writing, validating, inserting): the two then carry similar loads. Batches go
+/// back to the reader once consumed, so their buffers are reused and memory stays at
+/// [`BATCHES_IN_FLIGHT`] batches. Without `read_path` (an in-memory database) everything
+/// runs on `conn` in this thread.
 fn produce(
     conn: &rusqlite::Connection,
     read_path: Option<&Path>,
@@ -497,12 +513,15 @@ fn produce(
     as_of: Date,
     disputes: &HashMap<i64, DisputeState>,
     rcx: &RuleContext<'_>,
-    consume: &mut dyn FnMut(Item) -> anyhow::Result<()>,
+    consume: &mut dyn FnMut(Item<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let Some(path) = read_path else {
-        return for_each_account(conn, label, as_of, disputes, |acc| consume(item(acc, rcx)));
+        return for_each_account(conn, label, as_of, disputes, |acc| consume(item(&acc, rcx)));
     };
-    let (send, recv) = std::sync::mpsc::sync_channel::<Vec<Account>>(BATCHES_IN_FLIGHT);
+    let (send, recv) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+    // Consumed batches on their way back (never more than are in flight, so sends never
+    // block).
+    let (give_back, take_back) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT + 2);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || -> anyhow::Result<()> {
             let rconn = rusqlite::Connection::open_with_flags(
@@ -513,32 +532,42 @@ fn produce(
             .with_context(|| format!("opening {} for reading", path.display()))?;
             rconn.busy_timeout(std::time::Duration::from_secs(5))?;
             rconn.pragma_update(None, "cache_size", CYCLE_CACHE_KIB)?;
-            let mut batch = Vec::with_capacity(BATCH);
-            for_each_account(&rconn, label, as_of, disputes, |acc| {
-                batch.push(acc);
-                if batch.len() == BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    // The writer stopped (it failed): stop reading; its error is reported.
-                    send.send(full).map_err(|_| anyhow::anyhow!("cycle writer stopped"))?;
+            let fresh = || Batch { rows: Vec::with_capacity(BATCH), len: 0 };
+            let mut batch = fresh();
+            // The writer stopped (it failed): stop reading; its error is reported.
+            let stopped = |_| anyhow::anyhow!("cycle writer stopped");
+            for_each_raw_account(&rconn, label, as_of, |raw| {
+                match batch.rows.get_mut(batch.len) {
+                    Some(slot) => std::mem::swap(slot, raw),
+                    None => batch.rows.push(std::mem::take(raw)),
+                }
+                batch.len += 1;
+                if batch.len == BATCH {
+                    let mut next = take_back.try_recv().unwrap_or_else(|_| fresh());
+                    next.len = 0;
+                    send.send(std::mem::replace(&mut batch, next)).map_err(stopped)?;
                 }
                 Ok(())
             })?;
-            if !batch.is_empty() {
-                send.send(batch).map_err(|_| anyhow::anyhow!("cycle writer stopped"))?;
+            if batch.len > 0 {
+                send.send(batch).map_err(stopped)?;
             }
             Ok(())
         });
         let mut result = Ok(());
-        for batch in recv.iter() {
-            for acc in batch {
-                if let Err(e) = consume(item(acc, rcx)) {
+        // One account parsed into again and again: its strings are reused.
+        let mut acc = Account::default();
+        'batches: for batch in recv.iter() {
+            for raw in batch.rows.iter().take(batch.len) {
+                let done =
+                    raw.parse_into(&mut acc, disputes).and_then(|()| consume(item(&acc, rcx)));
+                if let Err(e) = done {
                     result = Err(e);
-                    break;
+                    break 'batches;
                 }
             }
-            if result.is_err() {
-                break;
-            }
+            // The reader may have finished: then the batch is simply dropped.
+            give_back.try_send(batch).ok();
         }
         drop(recv);
         let read = reader.join().map_err(|_| anyhow::anyhow!("the account reader panicked"))?;

@@ -1,14 +1,50 @@
 //! The typed furnish record: what one account will be reported as this cycle, before it is
-//! handed to the Metro 2 writer, and the masked field map stored as its snapshot.
+//! handed to the Metro 2 writer; the snapshot stored for it (the record's Metro 2 bytes with
+//! SSNs and dates of birth masked) and a masked JSON field map of it.
 //!
-//! This module holds values, not policy ([`super::rules`] decides them) and not bytes (the
-//! Metro 2 engine formats them). Snapshot JSON never contains an SSN or DOB in clear.
+//! This module holds values, not policy ([`super::rules`] decides them) and does not format
+//! Metro 2 (the engine does; the snapshot only masks the engine's bytes). Neither the
+//! snapshot nor the JSON ever contains an SSN or DOB in clear.
 
 use jiff::civil::Date;
 use serde::Serialize;
 
 use super::account::Address;
+use crate::metro2::layout::{FieldType, Segment};
 use crate::pii::{Dob, Ssn};
+
+/// Writes the snapshot of a furnished record (`furnish_snapshots.fields`) into `out`
+/// (cleared first): `record` is the Metro 2 data record as the writer wrote it (from the
+/// record descriptor word, base segment then appended segments, no line ending); every SSN
+/// field is masked to its last four digits (`*****1234`) and every date of birth (MMDDYYYY)
+/// to its year (`****1980`), in the base and in the J1/J2 segments. Fields that were not
+/// reported (all zeros) stay zeros. Everything else is kept byte for byte, so each field is
+/// read back at its position in `formats/metro2/*.csv`.
+pub fn write_snapshot_record(record: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(record);
+    let mut at = 0;
+    let mut segment = Some(Segment::Base);
+    while let Some(seg) = segment {
+        let layout = seg.layout();
+        for f in layout.fields {
+            let keep = match f.kind {
+                FieldType::Ssn => 4,
+                FieldType::DateOfBirth => 4,
+                _ => continue,
+            };
+            let from = at + f.start - 1;
+            if let Some(v) = out.get_mut(from..from + f.length)
+                && v.iter().any(|&b| b != b'0')
+            {
+                let n = v.len().saturating_sub(keep);
+                v.iter_mut().take(n).for_each(|b| *b = b'*');
+            }
+        }
+        at += layout.length;
+        segment = out.get(at..at + 2).and_then(Segment::appended);
+    }
+}
 
 /// Metro 2 account status a collection furnisher reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -138,7 +174,7 @@ pub struct FurnishRecord {
     pub deleted_by: Option<&'static str>,
 }
 
-/// The snapshot's field map (`furnish_snapshots.fields`): what was reported, SSN and DOB
+/// The record's field map ([`FurnishRecord::snapshot_json`]): what is reported, SSN and DOB
 /// masked.
 #[derive(Serialize)]
 struct SnapshotFields<'a> {
@@ -238,7 +274,8 @@ struct AssociateFields<'a> {
 }
 
 impl FurnishRecord {
-    /// The masked field map stored as the snapshot (JSON, stable key order).
+    /// The record's masked field map as JSON (stable key order), for reading a record by
+    /// field name; what a cycle stores is [`write_snapshot_record`].
     pub fn snapshot_json(&self) -> String {
         let mut out = Vec::new();
         self.write_snapshot_json(&mut out);
@@ -313,6 +350,58 @@ impl FurnishRecord {
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    #[test]
+    fn snapshot_record_masks_every_ssn_and_dob_and_keeps_the_rest() {
+        use crate::metro2::model::{Base, DataRecord, DobField, Header, J1, J2, SsnField};
+        use crate::metro2::writer::{Writer, WriterOptions};
+        let mut rec = DataRecord::new(Base {
+            consumer_account_number: "A1".into(),
+            account_status: "93".into(),
+            social_security_number: SsnField(123_456_789),
+            date_birth: DobField(Some(date(1980, 5, 17))),
+            date_first_delinquency: Some(date(2024, 2, 20)),
+            ..Base::default()
+        });
+        rec.j1.push(J1 {
+            surname: "DOE".into(),
+            social_security_number: SsnField(223_456_780),
+            date_birth: DobField(Some(date(1975, 1, 2))),
+            ..J1::default()
+        });
+        rec.j2.push(J2 { surname: "ROE".into(), ..J2::default() });
+        let mut w = Writer::new(Vec::new(), &Header::default(), WriterOptions::default()).unwrap();
+        w.write(&rec).unwrap();
+        let written = w.last_record().to_vec();
+        let mut snap = Vec::new();
+        write_snapshot_record(&written, &mut snap);
+        let text = std::str::from_utf8(&snap).unwrap();
+        assert_eq!(snap.len(), written.len());
+        for clear in ["123456789", "05171980", "223456780", "01021975"] {
+            assert!(written.windows(clear.len()).any(|w| w == clear.as_bytes()), "{clear}");
+            assert!(!text.contains(clear), "{clear} in clear");
+        }
+        // Base SSN 298-306 and DOB 307-314; J1 (after the 426-byte base) SSN 70-78, DOB 79-86.
+        assert_eq!(&snap[297..314], b"*****6789****1980");
+        assert_eq!(&snap[426 + 69..426 + 86], b"*****6780****1975");
+        // The J2 reported none: zeros stay zeros.
+        assert_eq!(&snap[526 + 69..526 + 86], b"00000000000000000");
+        // Every other byte is the record's.
+        let changed: Vec<usize> = (0..snap.len()).filter(|&i| snap[i] != written[i]).collect();
+        assert_eq!(changed.len(), 5 + 4 + 5 + 4, "{changed:?}");
+        assert_eq!(&snap[189..197], b"02202024", "DOFD kept");
+        // The Metro 2 reader reads the snapshot back; the masked SSN and DOB are findings.
+        let mut findings = Vec::new();
+        let item = crate::metro2::reader::parse_record(&snap, &mut findings).unwrap();
+        let Some(crate::metro2::reader::Item::Data(back, _)) = item else {
+            panic!("not a data record: {item:?}");
+        };
+        assert_eq!(back.base.consumer_account_number, "A1");
+        assert_eq!(back.base.date_first_delinquency, Some(date(2024, 2, 20)));
+        assert_eq!((back.j1.len(), back.j2.len()), (1, 1));
+        assert!(!back.base.social_security_number.is_reported());
+        assert!(findings.iter().any(|f| f.field.is_some_and(|x| x.name == "date_birth")));
+    }
 
     #[test]
     fn iso_date_serialises_as_display_does() {

@@ -287,16 +287,23 @@ fn bankruptcy_cii(p: &Person, prior_cii: Option<&str>) -> String {
     }
 }
 
+/// Characters the value takes once transliterated to ASCII (as the writer encodes it); ASCII
+/// text is its own transliteration, so its length is its byte count.
 fn text_len(s: &str) -> usize {
-    deunicode::deunicode(s).chars().count()
+    if s.is_ascii() { s.len() } else { deunicode::deunicode(s).chars().count() }
 }
 
 fn check_len(errors: &mut Vec<String>, field: &str, value: &str, max: usize) {
-    if text_len(value) > max {
-        errors.push(format!(
-            "field_too_long: {field} has {} characters (max {max})",
-            text_len(value)
-        ));
+    check_len_of(errors, "", field, value, max);
+}
+
+/// [`check_len`] for a field of `who` (`"consumer"`, `"associate 1"`): the field's name is
+/// only formatted when the value is too long.
+fn check_len_of(errors: &mut Vec<String>, who: &str, field: &str, value: &str, max: usize) {
+    let len = text_len(value);
+    if len > max {
+        let sep = if who.is_empty() { "" } else { " " };
+        errors.push(format!("field_too_long: {who}{sep}{field} has {len} characters (max {max})"));
     }
 }
 
@@ -304,9 +311,9 @@ fn check_person(errors: &mut Vec<String>, who: &str, p: &Person) {
     if p.surname.trim().is_empty() || p.first_name.trim().is_empty() {
         errors.push(format!("missing_name: {who} surname and first name are required"));
     }
-    check_len(errors, &format!("{who} surname"), &p.surname, width::SURNAME);
-    check_len(errors, &format!("{who} first name"), &p.first_name, width::FIRST_NAME);
-    check_len(errors, &format!("{who} middle name"), &p.middle_name, width::MIDDLE_NAME);
+    check_len_of(errors, who, "surname", &p.surname, width::SURNAME);
+    check_len_of(errors, who, "first name", &p.first_name, width::FIRST_NAME);
+    check_len_of(errors, who, "middle name", &p.middle_name, width::MIDDLE_NAME);
     if p.ssn.is_none() && p.dob.is_none() {
         errors.push(format!("missing_ssn_and_dob: {who} has no valid SSN and no date of birth"));
     }
@@ -327,9 +334,9 @@ fn check_address(errors: &mut Vec<String>, who: &str, a: &Address) {
     if !zip_ok {
         errors.push(format!("invalid_zip: {who} ZIP must be 5 or 9 digits"));
     }
-    check_len(errors, &format!("{who} address line 1"), &a.line1, width::ADDRESS_LINE);
-    check_len(errors, &format!("{who} address line 2"), &a.line2, width::ADDRESS_LINE);
-    check_len(errors, &format!("{who} city"), &a.city, width::CITY);
+    check_len_of(errors, who, "address line 1", &a.line1, width::ADDRESS_LINE);
+    check_len_of(errors, who, "address line 2", &a.line2, width::ADDRESS_LINE);
+    check_len_of(errors, who, "city", &a.city, width::CITY);
 }
 
 fn subject(p: &Person, ecoa: &str, cii: String, address: Option<Address>) -> Subject {

@@ -194,6 +194,13 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// The bytes of the record written last (header, data record or trailer) as they went
+    /// to the output, without the line ending; empty before the first write.
+    pub fn last_record(&self) -> &[u8] {
+        let ending = self.opts.line_ending.bytes();
+        self.buf.strip_suffix(ending).unwrap_or(&self.buf)
+    }
+
     /// Leaves the line break off the trailer (see [`WriterOptions::no_final_line_ending`]).
     pub fn set_no_final_line_ending(&mut self, v: bool) {
         self.opts.no_final_line_ending = v;
@@ -306,6 +313,22 @@ mod tests {
         let (t, out) = w.finish().unwrap();
         assert_eq!(t.total_base_records, 1);
         assert_eq!(out.len(), 427 + 461 + 427);
+    }
+
+    #[test]
+    fn last_record_is_the_line_just_written() {
+        for ending in [LineEnding::Lf, LineEnding::CrLf] {
+            let opts = WriterOptions { line_ending: ending, ..Default::default() };
+            let mut w = Writer::new(Vec::new(), &Header::default(), opts).unwrap();
+            assert!(w.last_record().starts_with(b"0426HEADER"));
+            w.write(&rec("A1")).unwrap();
+            let record = w.last_record().to_vec();
+            assert_eq!(record.len(), 460);
+            let (_, out) = w.finish().unwrap();
+            let start = 426 + ending.bytes().len();
+            assert_eq!(&out[start..start + 460], &record[..]);
+            assert_eq!(&out[start + 460..start + 460 + ending.bytes().len()], ending.bytes());
+        }
     }
 
     #[test]

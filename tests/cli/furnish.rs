@@ -597,3 +597,44 @@ fn demo_portfolio_furnishes_clean_and_explains_every_exclusion() {
     }
     assert_eq!(text, std::fs::read_to_string(&golden).unwrap(), "SKIPTRACE_BLESS=1 to update");
 }
+
+/// What the next cycle reads back from a snapshot (the masked Metro 2 record plus the current
+/// account and identification numbers): a changed identification number gives an L1 with the
+/// old number in the base, and the payment history shifts by the month since.
+#[test]
+fn next_cycle_reads_the_snapshot_record_back() {
+    let wd = setup(&[acct("A1001")]);
+    let o = furnish(&wd, &["--as-of", "2026-10-20", "--bureau", "equifax"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let db = wd.db();
+    let (id, fields): (String, String) = db
+        .query_row(
+            "SELECT identification_number, fields FROM furnish_snapshots WHERE bureau = 'equifax'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(id, "ACMEAGY01");
+    let october = data_lines(&wd.join("var/out/furnish/metro2-equifax-20261020.txt"));
+    let line = line_for(&october, "A1001");
+    assert_eq!(fields.len(), line.len());
+    assert_eq!(field(&fields, 1, 297), field(line, 1, 297), "the record up to the SSN");
+    assert!(field(&fields, 298, 302).bytes().all(|b| b == b'*'), "SSN masked");
+    wd.write("skiptrace.toml", CONFIG.replace("\"ACMEAGY01\"", "\"ACMEAGY02\""));
+    let o = furnish(&wd, &["--as-of", "2026-11-20", "--bureau", "equifax"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let lines = data_lines(&wd.join(EQUIFAX_NOV));
+    let line = line_for(&lines, "A1001");
+    assert_eq!(field(line, 21, 40).trim_end(), "ACMEAGY01", "base keeps the old number");
+    assert_eq!(field(line, 127, 150), format!("G{}", "B".repeat(23)));
+    let l1 = line.find("L1").expect("an L1 segment");
+    assert_eq!(line.get(l1 + 2..l1 + 3), Some("2"), "identification number changed");
+    let new_id: String = db
+        .query_row(
+            "SELECT identification_number FROM furnish_snapshots WHERE cycle_date = '2026-11-20'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(new_id, "ACMEAGY02");
+}

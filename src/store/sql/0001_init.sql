@@ -292,27 +292,39 @@ CREATE TABLE furnish_cycles (
     UNIQUE (cycle_date, bureau)
 ) STRICT;
 -- What was furnished: one immutable snapshot per account, cycle and bureau. A re-run of a
--- cycle replaces its snapshots in the same transaction as the file.
+-- cycle replaces its snapshots in the same transaction as the file. `fields` is the Metro 2
+-- data record exactly as written to the file (from the record descriptor word, base segment
+-- then its appended segments, no line ending) with every SSN masked to its last four digits
+-- (`*****1234`) and every date of birth to its year (`****1980`): fields are read by their
+-- positions in formats/metro2/*.csv, e.g. `substr(fields, 190, 8)` is the base DOFD.
 CREATE TABLE furnish_snapshots (
-    id             INTEGER PRIMARY KEY,
-    cycle_id       INTEGER NOT NULL REFERENCES furnish_cycles(id) ON DELETE CASCADE,
-    account_id     INTEGER NOT NULL REFERENCES accounts(id),
-    cycle_date     TEXT NOT NULL,
-    bureau         TEXT NOT NULL,
-    account_number TEXT NOT NULL,
-    account_status TEXT NOT NULL,     -- Metro 2 status: 93, 62, DA, DF
-    ccc            TEXT NOT NULL DEFAULT '',
-    fields         TEXT NOT NULL,     -- JSON field name -> value (SSN/DOB masked)
+    id                    INTEGER PRIMARY KEY,
+    cycle_id              INTEGER NOT NULL REFERENCES furnish_cycles(id) ON DELETE CASCADE,
+    account_id            INTEGER NOT NULL REFERENCES accounts(id),
+    cycle_date            TEXT NOT NULL,
+    bureau                TEXT NOT NULL,
+    account_number        TEXT NOT NULL,     -- current account number (the L1 new one, if any)
+    identification_number TEXT NOT NULL,     -- current identification number (ditto)
+    account_status        TEXT NOT NULL,     -- Metro 2 status: 93, 62, DA, DF
+    ccc                   TEXT NOT NULL DEFAULT '',
+    deleted_by            TEXT,              -- DA/DF: the gate that deleted the account
+    fields                TEXT NOT NULL,     -- the Metro 2 record as furnished, SSN/DOB masked
     UNIQUE (account_id, cycle_date, bureau)
 ) STRICT;
--- Accounts deliberately not furnished in a cycle, with the gate and reason.
+-- The last compliance condition code reported per account and bureau (the next cycle's
+-- look-up): compliance codes are rare, so this index is small and costs nothing on most
+-- inserts, and the look-up reads no snapshot row.
+CREATE INDEX furnish_snapshots_ccc ON furnish_snapshots(account_id, bureau, cycle_date, ccc)
+    WHERE ccc <> '';
+-- Accounts deliberately not furnished in a cycle, with the gate and reason (keyed by cycle
+-- and account only: no separate rowid).
 CREATE TABLE furnish_exclusions (
     cycle_id   INTEGER NOT NULL REFERENCES furnish_cycles(id) ON DELETE CASCADE,
     account_id INTEGER NOT NULL REFERENCES accounts(id),
     gate       TEXT NOT NULL,
     reason     TEXT NOT NULL,
     PRIMARY KEY (cycle_id, account_id)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 -- ---------------------------------------------------------------- reconcile (disputes)
 CREATE TABLE disputes (
