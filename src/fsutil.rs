@@ -69,17 +69,37 @@ pub fn create_private(path: &Path) -> io::Result<File> {
 
 /// SHA-256 of a file's bytes, as lower-case hex. Streams the file.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut f = File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
+    let mut r = HashingReader::new(File::open(path)?);
+    r.finish()
+}
+
+/// A reader that computes the SHA-256 of every byte read through it, so that a file is
+/// hashed in the same pass that parses it (the hash names exactly the bytes that were read).
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> HashingReader<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R) -> Self {
+        HashingReader { inner, hasher: Sha256::new() }
     }
-    Ok(hex(&h.finalize()))
+
+    /// Reads what is left (a parser may stop early) and returns the hash of all the bytes, as
+    /// lower-case hex.
+    pub fn finish(&mut self) -> io::Result<String> {
+        io::copy(self, &mut io::sink())?;
+        Ok(hex(&std::mem::take(&mut self.hasher).finalize()))
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
 }
 
 /// SHA-256 of bytes, as lower-case hex.
@@ -100,6 +120,16 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashing_reader_hashes_what_a_parser_left_unread_too() {
+        let data = b"line one\nline two\nline three\n";
+        let mut r = HashingReader::new(&data[..]);
+        let mut first = [0u8; 5];
+        r.read_exact(&mut first).unwrap();
+        assert_eq!(&first, b"line ");
+        assert_eq!(r.finish().unwrap(), sha256_bytes(data));
+    }
 
     #[test]
     fn atomic_write_is_private_and_all_or_nothing() {

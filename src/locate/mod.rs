@@ -19,7 +19,6 @@ pub mod sources;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
@@ -211,9 +210,6 @@ pub fn run_locate(
             }
         };
         if s.kind != SourceKind::VendorApi {
-            // The file's content hash names exactly what was read, for audit and re-runs.
-            let sha256 = crate::fsutil::sha256_file(&path)
-                .with_context(|| format!("source {name}: cannot read {}", path.display()))?;
             db.audit(
                 Some(run_id),
                 &crate::store::actor(),
@@ -222,7 +218,8 @@ pub fn run_locate(
                 &serde_json::json!({
                     "kind": s.kind.as_str(),
                     "file": path.file_name().map(|n| n.to_string_lossy().into_owned()),
-                    "sha256": sha256,
+                    // The content hash of exactly the bytes that were read.
+                    "sha256": read.sha256,
                     "permissible_purpose": s.permissible_purpose,
                     "records_read": read.rows,
                     "rejected": read.rejects.len(),

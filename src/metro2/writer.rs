@@ -114,6 +114,8 @@ pub struct Writer<W: Write> {
     out: W,
     opts: WriterOptions,
     buf: Vec<u8>,
+    /// Where the last record's own bytes (its RDW) start in `buf`, after any BDW.
+    record_start: usize,
     totals: Totals,
     records: u64,
 }
@@ -131,8 +133,14 @@ impl<W: Write> Writer<W> {
         framing: &Framing,
         opts: WriterOptions,
     ) -> Result<Self, WriteError> {
-        let mut w =
-            Writer { out, opts, buf: Vec::with_capacity(4096), totals: Totals::new(), records: 0 };
+        let mut w = Writer {
+            out,
+            opts,
+            buf: Vec::with_capacity(4096),
+            record_start: 0,
+            totals: Totals::new(),
+            records: 0,
+        };
         w.buf.clear();
         if framing.padding as usize + 426 > 9999 {
             return Err(WriteError::TooLong { record: 0, len: framing.padding as usize + 426 });
@@ -159,6 +167,7 @@ impl<W: Write> Writer<W> {
         if let Some(b) = bdw {
             self.buf.extend_from_slice(format!("{:04}", b.min(9999)).as_bytes());
         }
+        self.record_start = self.buf.len();
     }
 
     fn end(&mut self, framing: &Framing) -> Result<(), WriteError> {
@@ -194,11 +203,13 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
-    /// The bytes of the record written last (header, data record or trailer) as they went
-    /// to the output, without the line ending; empty before the first write.
+    /// The bytes of the record written last (the header, right after [`Writer::new`], then
+    /// each data record) as they went to the output, from its RDW on: without the block
+    /// descriptor word of blocked output and without the line ending.
     pub fn last_record(&self) -> &[u8] {
         let ending = self.opts.line_ending.bytes();
-        self.buf.strip_suffix(ending).unwrap_or(&self.buf)
+        let line = self.buf.strip_suffix(ending).unwrap_or(&self.buf);
+        line.get(self.record_start..).unwrap_or(line)
     }
 
     /// Leaves the line break off the trailer (see [`WriterOptions::no_final_line_ending`]).
@@ -329,6 +340,15 @@ mod tests {
             assert_eq!(&out[start..start + 460], &record[..]);
             assert_eq!(&out[start + 460..start + 460 + ending.bytes().len()], ending.bytes());
         }
+    }
+
+    #[test]
+    fn last_record_leaves_out_the_block_descriptor() {
+        let opts = WriterOptions { blocked: true, ..Default::default() };
+        let mut w = Writer::new(Vec::new(), &Header::default(), opts).unwrap();
+        w.write(&rec("A1")).unwrap();
+        assert_eq!(w.last_record().len(), 460);
+        assert!(w.last_record().starts_with(b"0460"), "{:?}", &w.last_record()[..8]);
     }
 
     #[test]

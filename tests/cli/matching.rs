@@ -275,6 +275,71 @@ fn echoed_reference_links_a_name_only_mover_but_not_a_relative_at_the_old_addres
 }
 
 #[test]
+fn an_echoed_reference_with_another_surname_is_never_accepted_automatically() {
+    let (mut debtors, mut records) = background();
+    let d = debtors.len();
+    let person = |first: &str, last: &str| PersonName {
+        first: first.into(),
+        middle: String::new(),
+        last: last.into(),
+        suffix: String::new(),
+    };
+    debtors.push(Debtor {
+        consumer_id: 999_003,
+        account_numbers: vec!["ZZ-3".into()],
+        name: person("Winifred", "Brackenholt"),
+        ssn: Some(Ssn::parse("523-41-7781").unwrap()),
+        dob: Some(jiff::civil::date(1964, 11, 23)),
+        addresses: vec![addr("7 Orchard Lane", "62704")],
+        phones: vec!["2175550177".into()],
+        ..Debtor::default()
+    });
+    // The vendor returned, for our look-up of account ZZ-3, someone with the same given name
+    // and another surname, elsewhere, with neither SSN nor DOB: an associate as often as a
+    // married name.
+    let other = |id: &str, last: &str| LocateRecord {
+        source: "vendor".into(),
+        source_record_id: id.into(),
+        reference: Some("ZZ-3".into()),
+        name: person("Winifred", last),
+        ssn: SsnEvidence::Missing,
+        dob: None,
+        addresses: vec![hit(addr("12 Quarry Road", "98101"))],
+        phones: vec![phone("2065550144")],
+        ..LocateRecord::default()
+    };
+    let stranger = records.len();
+    records.push(other("T-OTHER", "Quillfeather"));
+    let same = records.len();
+    records.push(other("T-SAME", "Brackenholt"));
+    let all = MatchConfig { review_weight: -1000.0, ..MatchConfig::default() };
+    let result = Matcher::new(&all).link(&debtors, &records);
+    let pair = |r: usize| result.pairs.iter().find(|p| p.debtor == d && p.record == r).unwrap();
+    let locator = |r: usize| {
+        pair(r).explanation.fields.iter().find(|f| f.field == "locator").unwrap().clone()
+    };
+    assert_eq!(locator(stranger).level, "reference_disagree");
+    assert_eq!(locator(same).level, "reference_disagree");
+    // A different surname never makes the echoed reference weigh more than in a household.
+    assert!(
+        locator(stranger).weight <= locator(same).weight,
+        "{:?} > {:?}",
+        locator(stranger),
+        locator(same)
+    );
+    assert_ne!(pair(stranger).decision, Decision::Accept, "{:?}", pair(stranger));
+    if pair(stranger).weight >= MatchConfig::default().accept_weight {
+        assert!(pair(stranger).explanation.decision_note.is_some());
+    }
+    // The same record with the surname agreeing may be accepted: the rule is about identity.
+    let weight_alone = Matcher::new(&MatchConfig::default()).decide(pair(stranger).weight);
+    let relaxed = MatchConfig { accept_requires_identity: false, ..all };
+    let relaxed = Matcher::new(&relaxed).link(&debtors, &records);
+    let relaxed = relaxed.pairs.iter().find(|p| p.debtor == d && p.record == stranger).unwrap();
+    assert_eq!(relaxed.decision, weight_alone);
+}
+
+#[test]
 fn mover_with_nickname_links_and_spouse_at_old_address_does_not() {
     let (mut debtors, mut records) = background();
     let d = debtors.len();
@@ -371,7 +436,21 @@ fn every_pair_is_explained_and_weights_add_up() {
             p.explanation.prior_weight + p.explanation.fields.iter().map(|f| f.weight).sum::<f64>();
         assert!((sum - p.weight).abs() < 0.01, "weight {} vs explained {sum}", p.weight);
         assert!(p.weight >= config.review_weight);
-        assert_eq!(p.decision == Decision::Accept, p.weight >= config.accept_weight);
+        // Accepted only above the accept weight; above it without identity evidence, review
+        // with the reason given.
+        if p.decision == Decision::Accept {
+            assert!(p.weight >= config.accept_weight);
+            assert!(p.explanation.decision_note.is_none());
+        } else if p.weight >= config.accept_weight {
+            assert_eq!(p.decision, Decision::Review);
+            let level = |f: &str| {
+                p.explanation.fields.iter().find(|x| x.field == f).unwrap().level.as_str()
+            };
+            assert!(!matches!(level("ssn"), "exact" | "dl1" | "last4"), "{p:?}");
+            assert!(!matches!(level("dob"), "exact" | "day_month_swapped" | "dl1"), "{p:?}");
+            assert!(!matches!(level("surname"), "exact" | "jw_0.92"), "{p:?}");
+            assert!(p.explanation.decision_note.as_deref().unwrap().starts_with("review:"));
+        }
         for f in &p.explanation.fields {
             if f.level == "missing" || f.level == "none" {
                 assert_eq!(f.weight, 0.0, "missing values are neutral");

@@ -124,6 +124,15 @@ pub fn surname_agrees(level: u8) -> bool {
     level == 1 || level == 2
 }
 
+/// True when the pair agrees on something that identifies a person rather than a household
+/// or a look-up: the SSN (exact, one digit off, last four), the date of birth (exact,
+/// day/month swapped, one digit off) or the surname.
+pub fn identity_agrees(levels: &Levels) -> bool {
+    matches!(levels[SSN], SSN_EXACT | SSN_DL1 | SSN_LAST4)
+        || matches!(levels[DOB], DOB_EXACT | DOB_SWAPPED | DOB_DL1)
+        || surname_agrees(levels[LAST])
+}
+
 /// A comparison vector.
 pub type Levels = [u8; NFIELDS];
 

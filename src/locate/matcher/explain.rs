@@ -18,7 +18,7 @@ pub fn explain(prior: f64, levels: &Levels, weights: &[f64; NFIELDS]) -> Explana
             }
         })
         .collect();
-    Explanation { prior_weight: round4(prior), fields }
+    Explanation { prior_weight: round4(prior), fields, decision_note: None }
 }
 
 /// Rounds to 4 decimals so that explanations print stably.

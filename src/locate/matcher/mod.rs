@@ -65,6 +65,12 @@ pub struct MatchConfig {
     /// Term-frequency adjustment of exact given-name and surname agreement.
     #[serde(default = "default_true")]
     pub term_frequency: bool,
+    /// Automatic acceptance needs identity evidence: the SSN (whole, one digit off or the last
+    /// four), the date of birth (exact, day/month swapped or one digit off) or the surname
+    /// agrees. A pair above `accept_weight` on names, addresses, phones and the echoed
+    /// reference alone goes to review instead.
+    #[serde(default = "default_true")]
+    pub accept_requires_identity: bool,
     /// Prior log2 odds of a random pair being a match; estimated when absent.
     #[serde(default)]
     pub prior_weight: Option<f64>,
@@ -157,6 +163,7 @@ impl Default for MatchConfig {
             far_dob_years: default_far_dob(),
             best_debtor_per_record: true,
             generation_guard: true,
+            accept_requires_identity: true,
             term_frequency: true,
             prior_weight: None,
             m_u: BTreeMap::new(),
@@ -194,6 +201,10 @@ pub struct Explanation {
     pub prior_weight: f64,
     /// Per-field contributions, in a fixed field order.
     pub fields: Vec<FieldExplanation>,
+    /// Why the decision is not what the weight alone gives (e.g. sent to review for want of
+    /// identity evidence); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_note: Option<String>,
 }
 
 /// A scored candidate pair (indices into the slices given to [`Matcher::link`]).
@@ -417,13 +428,23 @@ impl Matcher {
             // the locator weighs by its frequency among same-surname non-matches.
             // Other surnames rarely share one, so there the locator weighs by its frequency
             // among different-surname non-matches.
-            let conditional =
-                if compare::surname_agrees(levels[compare::LAST]) { &household } else { &other };
+            let same_surname = compare::surname_agrees(levels[compare::LAST]);
+            let conditional = if same_surname { &household } else { &other };
+            let loc = usize::from(levels[compare::LOCATOR]);
             if levels[compare::LOCATOR] != 0
                 && levels[compare::LAST] != 0
-                && let Some(v) = conditional.get(usize::from(levels[compare::LOCATOR]))
+                && let Some(v) = conditional.get(loc)
             {
                 w[compare::LOCATOR] = *v;
+                // An echoed reference is shared by everyone a vendor returned for one look-up
+                // (relatives, associates, other name hits), whatever their surname: with a
+                // different surname it never counts for more than within a household.
+                if !same_surname
+                    && compare::reference_agrees(levels[compare::LOCATOR])
+                    && let Some(h) = household.get(loc)
+                {
+                    w[compare::LOCATOR] = v.min(*h);
+                }
             }
             let d = p.debtors.persons.get(c.debtor as usize);
             if levels[compare::FIRST] == compare::FIRST_EXACT
@@ -505,13 +526,21 @@ impl Matcher {
             }
             let levels = compare::unpack(c.levels);
             let w = field_weights(&c, &levels);
+            let decision = self.decide_pair(weight, &levels);
+            let mut explanation = explain::explain(prior, &levels, &w);
+            if decision != self.decide(weight) {
+                explanation.decision_note = Some(
+                    "review: above the accept weight, but neither SSN, date of birth nor surname agrees"
+                        .into(),
+                );
+            }
             pairs.push(ScoredPair {
                 debtor: c.debtor as usize,
                 record: c.record as usize,
                 weight: explain::round4(weight),
                 probability: probability(weight),
-                decision: self.decide(weight),
-                explanation: explain::explain(prior, &levels, &w),
+                decision,
+                explanation,
             });
         }
         lap("5_scored", &mut timings);
@@ -531,6 +560,19 @@ impl Matcher {
         (LinkResult { pairs, stats }, model)
     }
 
+    /// The decision for a pair: [`Matcher::decide`] on its weight, with automatic acceptance
+    /// kept for pairs with identity evidence when `accept_requires_identity` is set.
+    pub fn decide_pair(&self, weight: f64, levels: &compare::Levels) -> Decision {
+        match self.decide(weight) {
+            Decision::Accept
+                if self.config.accept_requires_identity && !compare::identity_agrees(levels) =>
+            {
+                Decision::Review
+            }
+            d => d,
+        }
+    }
+
     /// The decision for a total weight.
     pub fn decide(&self, weight: f64) -> Decision {
         if weight >= self.config.accept_weight {
@@ -547,4 +589,40 @@ impl Matcher {
 pub fn probability(weight: f64) -> f64 {
     let odds = weight.exp2();
     odds / (1.0 + odds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn automatic_acceptance_needs_identity_evidence() {
+        let m = Matcher::new(&MatchConfig::default());
+        let accept = MatchConfig::default().accept_weight + 1.0;
+        // Names and locator only, surname disagreeing: review.
+        let mut levels: compare::Levels = [0; compare::NFIELDS];
+        levels[compare::FIRST] = compare::FIRST_EXACT;
+        levels[compare::LAST] = compare::LAST_DISAGREE;
+        levels[compare::LOCATOR] = compare::LOC_REFERENCE_ONLY;
+        assert_eq!(m.decide_pair(accept, &levels), Decision::Review);
+        // Any identity evidence restores the weight's decision.
+        for (field, level) in [
+            (compare::SSN, compare::SSN_EXACT),
+            (compare::SSN, compare::SSN_LAST4),
+            (compare::DOB, compare::DOB_SWAPPED),
+            (compare::LAST, compare::LAST_EXACT),
+        ] {
+            let mut l = levels;
+            l[field] = level;
+            assert_eq!(m.decide_pair(accept, &l), Decision::Accept, "{field} {level}");
+        }
+        // Below the accept weight nothing changes; the rule can be turned off.
+        assert_eq!(m.decide_pair(0.5, &levels), Decision::Review);
+        assert_eq!(m.decide_pair(-50.0, &levels), Decision::Reject);
+        let off = Matcher::new(&MatchConfig {
+            accept_requires_identity: false,
+            ..MatchConfig::default()
+        });
+        assert_eq!(off.decide_pair(accept, &levels), Decision::Accept);
+    }
 }

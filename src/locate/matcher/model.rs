@@ -81,7 +81,7 @@ fn default_m() -> Table {
         &[0.0, 0.60, 0.30, 0.10],
         &[0.0, 0.90, 0.04, 0.02, 0.01, 0.01, 0.02],
         &[0.0, 0.80, 0.15, 0.05],
-        &[0.0, 0.08, 0.08, 0.05, 0.05, 0.05, 0.20, 0.08, 0.08, 0.05, 0.05, 0.05, 0.20, 0.03],
+        &[0.0, 0.08, 0.08, 0.05, 0.05, 0.05, 0.18, 0.08, 0.08, 0.05, 0.05, 0.05, 0.18, 0.02],
     ];
     for (f, row) in rows.iter().enumerate() {
         for (l, v) in row.iter().enumerate() {
@@ -611,6 +611,14 @@ pub fn tf_weights(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_m_rows_are_distributions() {
+        for (f, row) in default_m().iter().enumerate() {
+            let sum: f64 = row.iter().skip(1).sum();
+            assert!((sum - 1.0).abs() < 1e-9, "field {f}: m sums to {sum}");
+        }
+    }
 
     #[test]
     fn em_separates_two_clusters() {

@@ -29,7 +29,14 @@ pub fn read(
 ) -> anyhow::Result<SourceRead> {
     let file = std::fs::File::open(path)
         .with_context(|| format!("source {source}: cannot open {}", path.display()))?;
-    read_from(progress.wrap_read(file), path, source, kind, m)
+    let mut input = crate::fsutil::HashingReader::new(progress.wrap_read(file));
+    let mut out = read_from(&mut input, path, source, kind, m)?;
+    out.sha256 = Some(
+        input
+            .finish()
+            .with_context(|| format!("source {source}: cannot read {}", path.display()))?,
+    );
+    Ok(out)
 }
 
 /// Remembers where the newlines are in the bytes read ahead, so that a record's first line is

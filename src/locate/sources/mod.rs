@@ -303,6 +303,8 @@ pub struct SourceRead {
     pub vendor_errors: Vec<String>,
     /// Why the source was skipped, when it was.
     pub skipped: Option<String>,
+    /// SHA-256 of a file source's bytes, computed while it was read.
+    pub sha256: Option<String>,
 }
 
 /// The path of a rejects file beside an input: `ncoa.csv` → `ncoa.rejects.csv`,

@@ -163,12 +163,18 @@ pub fn read(
     let file = std::fs::File::open(path)
         .with_context(|| format!("source {source}: cannot open {}", path.display()))?;
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut input = crate::fsutil::HashingReader::new(progress.wrap_read(file));
     let mut out = read_from(
-        std::io::BufReader::with_capacity(1 << 16, progress.wrap_read(file)),
+        std::io::BufReader::with_capacity(1 << 16, &mut input),
         &file_name,
         source,
         kind,
         m,
+    );
+    out.sha256 = Some(
+        input
+            .finish()
+            .with_context(|| format!("source {source}: cannot read {}", path.display()))?,
     );
     out.rejects_path = publish_rejects(path, &out.rejects, |p| write_rejects(p, &out.rejects))?;
     Ok(out)
