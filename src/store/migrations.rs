@@ -10,22 +10,13 @@ use rusqlite::{Connection, OptionalExtension};
 /// The migrations, in order. Index `i` brings the schema from version `i` to `i + 1`.
 pub const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("sql/0001_init.sql"))];
 
-fn mismatch(message: String) -> rusqlite::Error {
-    rusqlite::Error::SqliteFailure(
-        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
-        Some(message),
-    )
-}
-
 /// Applies every migration newer than the database's `user_version`, after checking that the
 /// ones already applied are this build's.
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let known = MIGRATIONS.len() as i64;
     if current > known {
-        return Err(mismatch(format!(
-            "database schema version {current} is newer than this skiptrace ({known})"
-        )));
+        anyhow::bail!("database schema version {current} is newer than this skiptrace ({known})");
     }
     for (i, (name, sql)) in MIGRATIONS.iter().enumerate().take(current as usize) {
         let stored: Option<String> = if table_exists(conn)? {
@@ -39,11 +30,11 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
             None
         };
         if stored.as_deref() != Some(crate::fsutil::sha256_bytes(sql.as_bytes()).as_str()) {
-            return Err(mismatch(format!(
+            anyhow::bail!(
                 "the database's schema migration {name} differs from this skiptrace's (the \
                  database was made by another, pre-release build); restore a database made by \
                  that build, or start a new one"
-            )));
+            );
         }
     }
     for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
