@@ -347,11 +347,16 @@ fn store_rows(
         pipelined(
             |send| reader.run(&mut rdr, send),
             |batch: &[Item]| {
+                // New placements' rows are inserted many per statement, before the batch
+                // goes back to the reader.
+                let mut pending = portfolio::Pending::default();
                 for item in batch {
                     report.rows_read += 1;
                     let outcome = match &item.outcome {
                         Ok(Prepared::Placement(p)) => match &mut writer {
-                            Writer::Portfolio(h) => h.apply_checked(&tx, p, item.line, &ctx)?,
+                            Writer::Portfolio(h) => {
+                                h.apply_queued(&tx, p, item.line, &ctx, &mut pending)?
+                            }
                             Writer::Rows(_) => anyhow::bail!("a portfolio row outside a portfolio"),
                         },
                         Ok(Prepared::Record(r)) => match &mut writer {
@@ -401,6 +406,9 @@ fn store_rows(
                             out.write_record(&fields)?;
                         }
                     }
+                }
+                if let Writer::Portfolio(h) = &mut writer {
+                    h.flush(&mut pending)?;
                 }
                 Ok(())
             },
