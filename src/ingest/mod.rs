@@ -327,7 +327,10 @@ fn store_rows(
     // Handlers prepare their statements once, on this file's transaction.
     let mut writer = match (req.kind, portfolio_client) {
         (FileKind::Portfolio, Some((id, client))) => {
-            Writer::Portfolio(Box::new(portfolio::Handler::new(id, client, &tx, &ctx)?))
+            let mut h = portfolio::Handler::new(id, client, &tx, &ctx)?;
+            // Rows of a portfolio take about 100 to 200 bytes.
+            h.expect_rows(&tx, size / 128)?;
+            Writer::Portfolio(Box::new(h))
         }
         (FileKind::Portfolio, None) => anyhow::bail!("a portfolio file needs a client"),
         (FileKind::Payments, _) => Writer::Rows(Box::new(payments::Handler)),

@@ -372,6 +372,42 @@ struct Stmts<'c> {
     cause_prefix: String,
     /// Reused buffer for the `source_ref` of queued contact data.
     source_ref: String,
+    /// SSNs that may be on file (see [`Handler::expect_rows`]); `None`: look every SSN up.
+    ssns: Option<SsnFilter>,
+}
+
+/// A fixed-size bit set of SSN hashes (one bit per SSN, 8 MiB whatever the file size): an
+/// SSN whose bit is clear is on no consumer, so its look-up is skipped; a set bit (an SSN
+/// on file, or another SSN with the same bit) means "look it up".
+struct SsnFilter {
+    words: Vec<u64>,
+}
+
+/// Bits of an [`SsnFilter`] (2^26: under 2% of look-ups are not skipped with 1,000,000
+/// consumers).
+const SSN_FILTER_BITS: u32 = 26;
+
+impl SsnFilter {
+    fn new() -> SsnFilter {
+        SsnFilter { words: vec![0; 1 << (SSN_FILTER_BITS - 6)] }
+    }
+
+    fn slot(ssn: &str) -> (usize, u64) {
+        let bit = (rustc_hash::FxBuildHasher.hash_one(ssn) >> (64 - SSN_FILTER_BITS)) as usize;
+        (bit >> 6, 1 << (bit & 63))
+    }
+
+    fn insert(&mut self, ssn: &str) {
+        let (w, b) = Self::slot(ssn);
+        if let Some(word) = self.words.get_mut(w) {
+            *word |= b;
+        }
+    }
+
+    fn may_contain(&self, ssn: &str) -> bool {
+        let (w, b) = Self::slot(ssn);
+        self.words.get(w).is_none_or(|word| word & b != 0)
+    }
 }
 
 /// Rows per multi-row `INSERT` of new placements: statement overhead (cursors opened and
@@ -587,12 +623,37 @@ impl<'c> Handler<'c> {
                 cause: String::with_capacity(64),
                 cause_prefix: format!("portfolio:{}:", ctx.file_name),
                 source_ref: String::with_capacity(64),
+                ssns: None,
             },
         })
     }
 }
 
 impl<'c> Handler<'c> {
+    /// Tells the handler that the file holds about `rows` rows. When that is many compared
+    /// with the consumers on file (at least a quarter as many, and at most 2^24 consumers),
+    /// the SSNs on file are loaded into a bit set once, and a row whose SSN is on no
+    /// consumer skips its look-up (most rows of a large new portfolio); otherwise every SSN
+    /// is looked up, and a small file never pays for reading every SSN on file.
+    pub fn expect_rows(&mut self, tx: &Connection, rows: u64) -> rusqlite::Result<()> {
+        let on_file: i64 =
+            tx.query_row("SELECT coalesce(max(id), 0) FROM consumers", [], |r| r.get(0))?;
+        let on_file = u64::try_from(on_file).unwrap_or(u64::MAX);
+        if on_file > rows.saturating_mul(4) || on_file > 1 << 24 {
+            return Ok(());
+        }
+        let mut f = SsnFilter::new();
+        let mut s = tx.prepare("SELECT ssn FROM consumers WHERE ssn IS NOT NULL")?;
+        let mut all = s.raw_query();
+        while let Some(r) = all.next()? {
+            if let rusqlite::types::ValueRef::Text(t) = r.get_ref(0)? {
+                f.insert(std::str::from_utf8(t).unwrap_or_default());
+            }
+        }
+        self.stmts.ssns = Some(f);
+        Ok(())
+    }
+
     /// Stores one checked row (writer thread) at once. The outer error is fatal (database
     /// failure); the inner one rejects the row.
     pub fn apply_checked(
@@ -871,6 +932,10 @@ fn find_or_create_consumer(
     p: &Person,
 ) -> rusqlite::Result<(i64, bool)> {
     let found: Option<i64> = match (&p.ssn, p.dob) {
+        (Some(ssn), _) if st.ssns.as_ref().is_some_and(|f| !f.may_contain(ssn.expose_digits())) => {
+            // No consumer on file or created by this file has this SSN.
+            None
+        }
         (Some(ssn), _) => {
             let s = &mut st.consumer_by_ssn;
             s.raw_bind_parameter(1, ssn.expose_digits())?;
@@ -900,6 +965,9 @@ fn find_or_create_consumer(
     s.raw_bind_parameter(5, p.ssn.as_ref().map(|s| s.expose_digits()))?;
     s.raw_bind_parameter(6, p.dob_text.as_deref())?;
     s.raw_execute()?;
+    if let (Some(f), Some(ssn)) = (&mut st.ssns, &p.ssn) {
+        f.insert(ssn.expose_digits());
+    }
     Ok((tx.last_insert_rowid(), true))
 }
 
@@ -933,6 +1001,10 @@ fn update(
         changed = true;
     }
     changed |= update_consumer(tx, consumer_id, &p.primary, o)?;
+    if let (Some(f), Some(ssn)) = (&mut st.ssns, &p.primary.ssn) {
+        // The consumer may have taken this SSN.
+        f.insert(ssn.expose_digits());
+    }
     changed |= contacts_of(tx, consumer_id, p, false, o)?;
     if let Some((co, ecoa)) = &p.co {
         let (co_id, _) = find_or_create_consumer(tx, st, co)?;
@@ -1185,7 +1257,7 @@ mod queued_tests {
         out
     }
 
-    fn ingest(queued: bool) -> Vec<String> {
+    fn ingest(queued: bool, filter: bool) -> Vec<String> {
         let config = Config::parse(
             "[clients.C]\nname = \"C\"\nkind = \"agency\"\n",
             std::path::Path::new("x.toml"),
@@ -1215,7 +1287,17 @@ mod queued_tests {
                 check(&Row::new(&rec, &resolved)).unwrap()
             })
             .collect();
+        // One consumer on file before the file, found by the SSN of row 7.
+        tx.execute(
+            "INSERT INTO consumers (surname, first_name, ssn) VALUES ('DOE', 'JANE', '123400008')",
+            [],
+        )
+        .unwrap();
         let mut h = Handler::new("C", config.client("C").unwrap(), &tx, &ctx).unwrap();
+        if filter {
+            h.expect_rows(&tx, 100).unwrap();
+            assert!(h.stmts.ssns.is_some());
+        }
         let mut pending = Pending::default();
         let mut applied = Vec::new();
         for (i, p) in placements.iter().enumerate() {
@@ -1236,8 +1318,9 @@ mod queued_tests {
 
     #[test]
     fn queued_multi_row_inserts_store_exactly_what_row_by_row_inserts_store() {
-        let one_by_one = ingest(false);
-        let queued = ingest(true);
+        let one_by_one = ingest(false, false);
+        let queued = ingest(true, false);
+        let filtered = ingest(true, true);
         let count = |t: &str| one_by_one.iter().filter(|l| l.starts_with(t)).count();
         // The batch exercises what it is meant to: full multi-row statements, updates of
         // queued and stored accounts, shared consumers with a second address, ECOA changes.
@@ -1245,10 +1328,21 @@ mod queued_tests {
         assert!(count("Updated") >= 12, "{}", count("Updated"));
         assert!(one_by_one.iter().any(|l| l.starts_with("addresses:") && l.contains("previous")));
         assert!(one_by_one.iter().any(|l| l.contains("associated_consumer:")));
+        // The consumer on file (id 1) got the account of SSN 123400008.
+        let of_first = one_by_one
+            .iter()
+            .filter(|l| l.starts_with("accounts:") && l.contains("|Null|Integer(1)|Text(\"1\")|"))
+            .count();
+        assert_eq!(of_first, 1);
         assert!(count("phones:") > ROWS_PER_INSERT && count("emails:") > ROWS_PER_INSERT);
         assert_eq!(queued.len(), one_by_one.len());
         for (q, o) in queued.iter().zip(&one_by_one) {
             assert_eq!(q, o);
+        }
+        // The SSN bit set skips only look-ups that cannot hit.
+        assert_eq!(filtered.len(), one_by_one.len());
+        for (f, o) in filtered.iter().zip(&one_by_one) {
+            assert_eq!(f, o);
         }
     }
 }
