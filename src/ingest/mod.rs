@@ -367,6 +367,8 @@ fn store_rows(
                                 h.apply(&tx, &Row::new(r, &resolved), item.line, &ctx)?
                             }
                             Writer::Portfolio(h) => {
+                                // Stored at once: earlier queued rows first.
+                                h.flush(&mut pending)?;
                                 h.apply(&tx, &Row::new(r, &resolved), item.line, &ctx)?
                             }
                         },
