@@ -61,7 +61,12 @@ super::fields! {
     CO_ECOA = ("co_ecoa", false, Pii::No),
 }
 
-const CONSUMER_BY_SSN: &str = "SELECT min(id) FROM consumers WHERE ssn = ?1 AND surname = ?2";
+/// Seeks the index `consumers_ssn` on `(CAST(ssn AS INTEGER), surname)`; `?1` is the SSN's
+/// text, `?3` the same SSN as an integer. The text is compared as `+ssn`, so that SQLite
+/// never substitutes `?1` into `CAST(ssn AS INTEGER)` (constant propagation), which would
+/// then no longer match the index (SQLite 3.40 scans every consumer).
+const CONSUMER_BY_SSN: &str = "SELECT min(id) FROM consumers
+    WHERE CAST(ssn AS INTEGER) = ?3 AND surname = ?2 AND +ssn = ?1";
 
 /// Account statuses a portfolio may carry.
 pub const STATUSES: &[&str] = &["open", "paid", "settled", "recalled", "closed"];
@@ -940,6 +945,7 @@ fn find_or_create_consumer(
             let s = &mut st.consumer_by_ssn;
             s.raw_bind_parameter(1, ssn.expose_digits())?;
             s.raw_bind_parameter(2, p.surname.as_str())?;
+            s.raw_bind_parameter(3, ssn.expose_digits().parse::<i64>().ok())?;
             let mut rows = s.raw_query();
             match rows.next()? {
                 Some(r) => r.get(0)?,
@@ -1344,6 +1350,26 @@ mod queued_tests {
         for (f, o) in filtered.iter().zip(&one_by_one) {
             assert_eq!(f, o);
         }
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use crate::store::Db;
+
+    #[test]
+    fn the_consumer_look_up_by_ssn_seeks_the_ssn_index() {
+        let db = Db::open_in_memory().unwrap();
+        let plan: Vec<String> = db
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", super::CONSUMER_BY_SSN))
+            .unwrap()
+            .query_map(["123456789", "DOE", "123456789"], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains("USING INDEX consumers_ssn (<expr>=? AND surname=?)"), "{plan}");
     }
 }
 
