@@ -11,7 +11,6 @@ use jiff::civil::Date;
 use std::hash::BuildHasher as _;
 
 use rusqlite::{Connection, OptionalExtension, Statement, Transaction, params};
-use rustc_hash::FxHashSet;
 
 use crate::config::ClientConfig;
 use crate::ingest::{Applied, FileCtx, Pii, Row, RowError, RowHandler};
@@ -344,17 +343,19 @@ pub fn check(row: &Row<'_>) -> Result<Placement, RowError> {
 pub struct Handler<'c> {
     source: String,
     stmts: Stmts<'c>,
-    /// Set when the client had no account before this file: hashes of every account number
-    /// this file may have created. A number not in it cannot be on file, so its look-up is
-    /// skipped (a first placement of a whole portfolio). `None` otherwise, and once the set
-    /// is full (bounded memory whatever the file size): every row is looked up.
-    new_client_numbers: Option<FxHashSet<u64>>,
+    /// Set when the client had no account before this file: the account numbers this file
+    /// may have created. A number whose bit is clear cannot be on file, so its look-up is
+    /// skipped (a first placement of a whole portfolio); a set bit means "look it up".
+    /// `None` otherwise, and once it holds `max_remembered` numbers (the share of needless
+    /// look-ups grows with them): every row is looked up.
+    new_client_numbers: Option<HashBits>,
     /// Capacity of `new_client_numbers`.
     max_remembered: usize,
 }
 
-/// At most this many account numbers are remembered per file (about 36 MB).
-const MAX_REMEMBERED_NUMBERS: usize = 1 << 21;
+/// At most this many account numbers are remembered per file (then about one look-up in
+/// eight is needless).
+const MAX_REMEMBERED_NUMBERS: usize = 1 << 23;
 
 /// The statements of the per-row path, prepared once per file. Values that are the same for
 /// every row of the file (client, account type, run, business date, source) are bound once;
@@ -378,40 +379,52 @@ struct Stmts<'c> {
     /// Reused buffer for the `source_ref` of queued contact data.
     source_ref: String,
     /// SSNs that may be on file (see [`Handler::expect_rows`]); `None`: look every SSN up.
-    ssns: Option<SsnFilter>,
+    ssns: Option<HashBits>,
 }
 
-/// A fixed-size bit set of SSN hashes (one bit per SSN, 8 MiB whatever the file size): an
-/// SSN whose bit is clear is on no consumer, so its look-up is skipped; a set bit (an SSN
-/// on file, or another SSN with the same bit) means "look it up".
-struct SsnFilter {
+/// A fixed-size bit set of key hashes (one bit per key, 8 MiB whatever the file size): a
+/// key whose bit is clear was never inserted; a set bit (the key, or another key with the
+/// same bit) means "maybe". One random memory access per key, no growth.
+struct HashBits {
     words: Vec<u64>,
+    /// Bits set.
+    len: usize,
 }
 
-/// Bits of an [`SsnFilter`] (2^26: under 2% of look-ups are not skipped with 1,000,000
-/// consumers).
-const SSN_FILTER_BITS: u32 = 26;
+/// Bits of a [`HashBits`] (2^26: with 1,000,000 keys, under 2% of absent keys say "maybe").
+const HASH_BITS: u32 = 26;
 
-impl SsnFilter {
-    fn new() -> SsnFilter {
-        SsnFilter { words: vec![0; 1 << (SSN_FILTER_BITS - 6)] }
+impl HashBits {
+    fn new() -> HashBits {
+        HashBits { words: vec![0; 1 << (HASH_BITS - 6)], len: 0 }
     }
 
-    fn slot(ssn: &str) -> (usize, u64) {
-        let bit = (rustc_hash::FxBuildHasher.hash_one(ssn) >> (64 - SSN_FILTER_BITS)) as usize;
+    fn slot(key: &str) -> (usize, u64) {
+        let bit = (rustc_hash::FxBuildHasher.hash_one(key) >> (64 - HASH_BITS)) as usize;
         (bit >> 6, 1 << (bit & 63))
     }
 
-    fn insert(&mut self, ssn: &str) {
-        let (w, b) = Self::slot(ssn);
-        if let Some(word) = self.words.get_mut(w) {
-            *word |= b;
+    /// Sets the key's bit; returns whether it was clear (the key certainly new).
+    fn insert(&mut self, key: &str) -> bool {
+        let (w, b) = Self::slot(key);
+        match self.words.get_mut(w) {
+            Some(word) if *word & b == 0 => {
+                *word |= b;
+                self.len += 1;
+                true
+            }
+            _ => false,
         }
     }
 
-    fn may_contain(&self, ssn: &str) -> bool {
-        let (w, b) = Self::slot(ssn);
+    fn may_contain(&self, key: &str) -> bool {
+        let (w, b) = Self::slot(key);
         self.words.get(w).is_none_or(|word| word & b != 0)
+    }
+
+    /// Keys whose bit was clear when inserted.
+    fn len(&self) -> usize {
+        self.len
     }
 }
 
@@ -613,7 +626,7 @@ impl<'c> Handler<'c> {
         )?;
         Ok(Handler {
             source,
-            new_client_numbers: (!has_accounts).then(FxHashSet::default),
+            new_client_numbers: (!has_accounts).then(HashBits::new),
             max_remembered: MAX_REMEMBERED_NUMBERS,
             stmts: Stmts {
                 select_account,
@@ -647,7 +660,7 @@ impl<'c> Handler<'c> {
         if on_file > rows.saturating_mul(4) || on_file > 1 << 24 {
             return Ok(());
         }
-        let mut f = SsnFilter::new();
+        let mut f = HashBits::new();
         let mut s = tx.prepare("SELECT ssn FROM consumers WHERE ssn IS NOT NULL")?;
         let mut all = s.raw_query();
         while let Some(r) = all.next()? {
@@ -713,7 +726,7 @@ impl<'c> Handler<'c> {
         let o = Origin { source, cause, as_of: ctx.as_of, run_id: ctx.run_id, at: &ctx.at };
         let unseen = match &mut self.new_client_numbers {
             Some(seen) if seen.len() < self.max_remembered => {
-                seen.insert(rustc_hash::FxBuildHasher.hash_one(p.account_number.as_str()))
+                seen.insert(p.account_number.as_str())
             }
             Some(_) => {
                 self.new_client_numbers = None;
