@@ -5,7 +5,10 @@
 //! A known account number is an update: every changed account field writes an
 //! `account_events` row, every changed consumer field a `consumer_events` row (SSN and DOB
 //! masked), and contact data goes through [`super::contacts`] (never overwritten). Empty
-//! cells mean "not given" and never clear a stored value. This module must not print.
+//! cells mean "not given" and never clear a stored value. The rows a new placement creates
+//! (account, a new consumer's contact data, the associated consumer) are queued and inserted
+//! many per statement ([`Pending`]); look-ups that cannot hit are skipped with bit sets of
+//! the keys that may exist. This module must not print.
 
 use jiff::civil::Date;
 use std::hash::BuildHasher as _;
