@@ -251,6 +251,44 @@ pub fn ingest_file(db: &mut Db, config: &Config, req: &Request<'_>) -> anyhow::R
         .resolve(&header)
         .map_err(|m| anyhow::anyhow!("{}: {m} (layout expects {})", path.display(), mapped(req)))?;
 
+    // A 128 MiB page cache keeps the indexes of a large portfolio in memory (bounded: the
+    // cache does not grow with the file).
+    db.conn().pragma_update(None, "cache_size", -131072)?;
+    // Plans must not depend on bound values: otherwise SQLite re-prepares a lookup on every
+    // row (STAT4 builds), which costs a fifth of the ingest time.
+    db.conn().set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    // Foreign keys are not enforced by SQLite during the file's transaction: every parent a
+    // row refers to is one this writer has just inserted or looked up in the same
+    // transaction (consumers, accounts, the client row synced above, this run, this file).
+    // Enforcing them cost an eighth of the writer's instructions (a parent look-up per
+    // reference and a statement journal per insert). The pragma only takes effect outside a
+    // transaction; it is restored after the commit or the rollback, also on error.
+    let fk_before: bool = db.conn().pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
+    db.conn().pragma_update(None, "foreign_keys", false)?;
+    let stored = store_rows(db, config, req, report, rdr, header, resolved, size);
+    let restored = db
+        .conn()
+        .pragma_update(None, "foreign_keys", fk_before)
+        .context("restoring foreign-key enforcement");
+    let report = stored?;
+    restored?;
+    Ok(report)
+}
+
+/// Stores the rows of a file whose header is resolved, in one transaction (committed when
+/// every row is accepted or rejected; rolled back on any error).
+#[allow(clippy::too_many_arguments)]
+fn store_rows(
+    db: &mut Db,
+    config: &Config,
+    req: &Request<'_>,
+    mut report: FileReport,
+    mut rdr: csv::Reader<BufReader<File>>,
+    header: Vec<String>,
+    resolved: layout::Resolved,
+    size: u64,
+) -> anyhow::Result<FileReport> {
+    let path = req.path;
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let rejects = rejects_path(path);
     let portfolio_client = match req.kind {
@@ -264,13 +302,6 @@ pub fn ingest_file(db: &mut Db, config: &Config, req: &Request<'_>) -> anyhow::R
     } else {
         indicatif::ProgressBar::hidden()
     };
-
-    // A 128 MiB page cache keeps the indexes of a large portfolio in memory (bounded: the
-    // cache does not grow with the file).
-    db.conn().pragma_update(None, "cache_size", -131072)?;
-    // Plans must not depend on bound values: otherwise SQLite re-prepares a lookup on every
-    // row (STAT4 builds), which costs a fifth of the ingest time.
-    db.conn().set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     let tx = db.conn_mut().transaction()?;
     tx.execute(
         "INSERT INTO input_files (kind, client_id, path, sha256, run_id, rows_read, accepted,
@@ -296,7 +327,10 @@ pub fn ingest_file(db: &mut Db, config: &Config, req: &Request<'_>) -> anyhow::R
     // Handlers prepare their statements once, on this file's transaction.
     let mut writer = match (req.kind, portfolio_client) {
         (FileKind::Portfolio, Some((id, client))) => {
-            Writer::Portfolio(Box::new(portfolio::Handler::new(id, client, &tx, &ctx)?))
+            let mut h = portfolio::Handler::new(id, client, &tx, &ctx)?;
+            // Rows of a portfolio take about 100 to 200 bytes.
+            h.expect_rows(&tx, size / 128)?;
+            Writer::Portfolio(Box::new(h))
         }
         (FileKind::Portfolio, None) => anyhow::bail!("a portfolio file needs a client"),
         (FileKind::Payments, _) => Writer::Rows(Box::new(payments::Handler)),
@@ -316,11 +350,16 @@ pub fn ingest_file(db: &mut Db, config: &Config, req: &Request<'_>) -> anyhow::R
         pipelined(
             |send| reader.run(&mut rdr, send),
             |batch: &[Item]| {
+                // New placements' rows are inserted many per statement, before the batch
+                // goes back to the reader.
+                let mut pending = portfolio::Pending::default();
                 for item in batch {
                     report.rows_read += 1;
                     let outcome = match &item.outcome {
                         Ok(Prepared::Placement(p)) => match &mut writer {
-                            Writer::Portfolio(h) => h.apply_checked(&tx, p, item.line, &ctx)?,
+                            Writer::Portfolio(h) => {
+                                h.apply_queued(&tx, p, item.line, &ctx, &mut pending)?
+                            }
                             Writer::Rows(_) => anyhow::bail!("a portfolio row outside a portfolio"),
                         },
                         Ok(Prepared::Record(r)) => match &mut writer {
@@ -328,6 +367,8 @@ pub fn ingest_file(db: &mut Db, config: &Config, req: &Request<'_>) -> anyhow::R
                                 h.apply(&tx, &Row::new(r, &resolved), item.line, &ctx)?
                             }
                             Writer::Portfolio(h) => {
+                                // Stored at once: earlier queued rows first.
+                                h.flush(&mut pending)?;
                                 h.apply(&tx, &Row::new(r, &resolved), item.line, &ctx)?
                             }
                         },
@@ -370,6 +411,9 @@ pub fn ingest_file(db: &mut Db, config: &Config, req: &Request<'_>) -> anyhow::R
                             out.write_record(&fields)?;
                         }
                     }
+                }
+                if let Writer::Portfolio(h) = &mut writer {
+                    h.flush(&mut pending)?;
                 }
                 Ok(())
             },
@@ -748,6 +792,58 @@ mod tests {
             VALUES (1, ?1, 'd', '1', ?1)";
         assert!(c.execute(payment, ["refund"]).is_err());
         c.execute(payment, ["reversal"]).unwrap();
+    }
+
+    #[test]
+    fn foreign_key_enforcement_is_restored_after_a_file_and_after_a_failed_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::parse(
+            "[clients.C]\nname = \"C\"\nkind = \"agency\"\n",
+            &dir.path().join("skiptrace.toml"),
+        )
+        .unwrap();
+        let csv = dir.path().join("p.csv");
+        std::fs::write(
+            &csv,
+            "account_number,original_creditor,creditor_class,placed_date,placed_amount,\
+             current_balance,status,surname,first_name,ssn,address1,city,state,zip\n\
+             A1,BANK,01,2026-01-02,100,100,open,DOE,JANE,123-45-6789,1 MAIN ST,AUSTIN,TX,78701\n",
+        )
+        .unwrap();
+        let mut db = Db::open(&dir.path().join("t.db")).unwrap();
+        let fk = |db: &Db| -> bool {
+            db.conn().pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap()
+        };
+        assert!(fk(&db));
+        let as_of = jiff::civil::date(2026, 11, 20);
+        let run = db.begin_run("test", Some(as_of)).unwrap();
+        let layout = Layout::load("default", dir.path(), FileKind::Portfolio).unwrap();
+        let client = config.client("C").unwrap();
+        let mut req = Request {
+            kind: FileKind::Portfolio,
+            path: &csv,
+            layout: &layout,
+            client: None,
+            as_of,
+            run_id: run,
+            progress: Progress::hidden(),
+        };
+        // Fails inside the file's transaction: nothing stored, enforcement back on.
+        let failed = ingest_file(&mut db, &config, &req).unwrap_err();
+        assert!(failed.to_string().contains("needs a client"), "{failed}");
+        assert!(fk(&db));
+        let n: i64 =
+            db.conn().query_row("SELECT count(*) FROM input_files", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0);
+        req.client = Some(("C", client));
+        let report = ingest_file(&mut db, &config, &req).unwrap();
+        assert_eq!((report.accepted, report.created), (1, 1));
+        assert!(fk(&db));
+        // A database whose connection had enforcement off keeps it off.
+        std::fs::write(&csv, std::fs::read_to_string(&csv).unwrap().replace("A1,", "A2,")).unwrap();
+        db.conn().pragma_update(None, "foreign_keys", false).unwrap();
+        ingest_file(&mut db, &config, &req).unwrap();
+        assert!(!fk(&db));
     }
 
     #[test]

@@ -5,13 +5,15 @@
 //! A known account number is an update: every changed account field writes an
 //! `account_events` row, every changed consumer field a `consumer_events` row (SSN and DOB
 //! masked), and contact data goes through [`super::contacts`] (never overwritten). Empty
-//! cells mean "not given" and never clear a stored value. This module must not print.
+//! cells mean "not given" and never clear a stored value. The rows a new placement creates
+//! (account, a new consumer's contact data, the associated consumer) are queued and inserted
+//! many per statement ([`Pending`]); look-ups that cannot hit are skipped with bit sets of
+//! the keys that may exist. This module must not print.
 
 use jiff::civil::Date;
 use std::hash::BuildHasher as _;
 
 use rusqlite::{Connection, OptionalExtension, Statement, Transaction, params};
-use rustc_hash::FxHashSet;
 
 use crate::config::ClientConfig;
 use crate::ingest::{Applied, FileCtx, Pii, Row, RowError, RowHandler};
@@ -61,7 +63,12 @@ super::fields! {
     CO_ECOA = ("co_ecoa", false, Pii::No),
 }
 
-const CONSUMER_BY_SSN: &str = "SELECT min(id) FROM consumers WHERE ssn = ?1 AND surname = ?2";
+/// Seeks the index `consumers_ssn` on `(CAST(ssn AS INTEGER), surname)`; `?1` is the SSN's
+/// text, `?3` the same SSN as an integer. The text is compared as `+ssn`, so that SQLite
+/// never substitutes `?1` into `CAST(ssn AS INTEGER)` (constant propagation), which would
+/// then no longer match the index (SQLite 3.40 scans every consumer).
+const CONSUMER_BY_SSN: &str = "SELECT min(id) FROM consumers
+    WHERE CAST(ssn AS INTEGER) = ?3 AND surname = ?2 AND +ssn = ?1";
 
 /// Account statuses a portfolio may carry.
 pub const STATUSES: &[&str] = &["open", "paid", "settled", "recalled", "closed"];
@@ -339,17 +346,19 @@ pub fn check(row: &Row<'_>) -> Result<Placement, RowError> {
 pub struct Handler<'c> {
     source: String,
     stmts: Stmts<'c>,
-    /// Set when the client had no account before this file: hashes of every account number
-    /// this file may have created. A number not in it cannot be on file, so its look-up is
-    /// skipped (a first placement of a whole portfolio). `None` otherwise, and once the set
-    /// is full (bounded memory whatever the file size): every row is looked up.
-    new_client_numbers: Option<FxHashSet<u64>>,
+    /// Set when the client had no account before this file: the account numbers this file
+    /// may have created. A number whose bit is clear cannot be on file, so its look-up is
+    /// skipped (a first placement of a whole portfolio); a set bit means "look it up".
+    /// `None` otherwise, and once it holds `max_remembered` numbers (the share of needless
+    /// look-ups grows with them): every row is looked up.
+    new_client_numbers: Option<HashBits>,
     /// Capacity of `new_client_numbers`.
     max_remembered: usize,
 }
 
-/// At most this many account numbers are remembered per file (about 36 MB).
-const MAX_REMEMBERED_NUMBERS: usize = 1 << 21;
+/// At most this many account numbers are remembered per file (then about one look-up in
+/// eight is needless).
+const MAX_REMEMBERED_NUMBERS: usize = 1 << 23;
 
 /// The statements of the per-row path, prepared once per file. Values that are the same for
 /// every row of the file (client, account type, run, business date, source) are bound once;
@@ -358,13 +367,186 @@ struct Stmts<'c> {
     select_account: Statement<'c>,
     consumer_by_ssn: Statement<'c>,
     insert_consumer: Statement<'c>,
-    insert_account: Statement<'c>,
-    insert_address: Statement<'c>,
-    insert_phone: Statement<'c>,
-    insert_email: Statement<'c>,
-    insert_co: Statement<'c>,
+    /// New rows of each table, one row and [`ROWS_PER_INSERT`] rows per statement.
+    accounts: Inserts<'c>,
+    addresses: Inserts<'c>,
+    phones: Inserts<'c>,
+    emails: Inserts<'c>,
+    links: Inserts<'c>,
+    /// The id of the last account stored (new accounts get the next ids, see [`Pending`]).
+    last_account_id: i64,
     /// Reused buffer for the row's cause (`portfolio:<file>:<line>`).
     cause: String,
+    /// `portfolio:<file>:`, the cause without its line.
+    cause_prefix: String,
+    /// Reused buffer for the `source_ref` of queued contact data.
+    source_ref: String,
+    /// SSNs that may be on file (see [`Handler::expect_rows`]); `None`: look every SSN up.
+    ssns: Option<HashBits>,
+}
+
+/// A fixed-size bit set of key hashes (one bit per key, 8 MiB whatever the file size): a
+/// key whose bit is clear was never inserted; a set bit (the key, or another key with the
+/// same bit) means "maybe". One random memory access per key, no growth.
+struct HashBits {
+    words: Vec<u64>,
+    /// Bits set.
+    len: usize,
+}
+
+/// Bits of a [`HashBits`] (2^26: with 1,000,000 keys, under 2% of absent keys say "maybe").
+const HASH_BITS: u32 = 26;
+
+impl HashBits {
+    fn new() -> HashBits {
+        HashBits { words: vec![0; 1 << (HASH_BITS - 6)], len: 0 }
+    }
+
+    fn slot(key: &str) -> (usize, u64) {
+        let bit = (rustc_hash::FxBuildHasher.hash_one(key) >> (64 - HASH_BITS)) as usize;
+        (bit >> 6, 1 << (bit & 63))
+    }
+
+    /// Sets the key's bit; returns whether it was clear (the key certainly new).
+    fn insert(&mut self, key: &str) -> bool {
+        let (w, b) = Self::slot(key);
+        match self.words.get_mut(w) {
+            Some(word) if *word & b == 0 => {
+                *word |= b;
+                self.len += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn may_contain(&self, key: &str) -> bool {
+        let (w, b) = Self::slot(key);
+        self.words.get(w).is_none_or(|word| word & b != 0)
+    }
+
+    /// Keys whose bit was clear when inserted.
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// Rows per multi-row `INSERT` of new placements: statement overhead (cursors opened and
+/// closed, registers released, reset) is paid once per this many rows. The inserts are
+/// `INSERT OR ROLLBACK`: a constraint failure ends the file's transaction (as any database
+/// error does), so SQLite keeps no statement journal to undo half a statement (writing it
+/// cost 7% of the writer's time).
+const ROWS_PER_INSERT: usize = 32;
+
+/// The two `INSERT`s of one table: one row, and [`ROWS_PER_INSERT`] rows.
+struct Inserts<'c> {
+    one: Statement<'c>,
+    many: Statement<'c>,
+    /// Parameters bound once per file, numbered first.
+    shared: usize,
+    /// Parameters per row (the `#` of the row template).
+    per_row: usize,
+}
+
+impl<'c> Inserts<'c> {
+    /// Prepares `head VALUES tuple, tuple, ...` where each `#` of `tuple` is the next row
+    /// parameter, numbered after the `shared` ones (`?1` .. `?shared`, bound once per file).
+    fn prepare(
+        tx: &'c Connection,
+        head: &str,
+        tuple: &str,
+        shared: usize,
+    ) -> rusqlite::Result<Self> {
+        let sql = |rows: usize| {
+            let mut sql = format!("{head} VALUES ");
+            let mut next = shared + 1;
+            for r in 0..rows {
+                if r > 0 {
+                    sql.push_str(", ");
+                }
+                for c in tuple.chars() {
+                    if c == '#' {
+                        sql.push('?');
+                        sql.push_str(&next.to_string());
+                        next += 1;
+                    } else {
+                        sql.push(c);
+                    }
+                }
+            }
+            sql
+        };
+        Ok(Inserts {
+            one: tx.prepare(&sql(1))?,
+            many: tx.prepare(&sql(ROWS_PER_INSERT))?,
+            shared,
+            per_row: tuple.matches('#').count(),
+        })
+    }
+
+    /// Binds a parameter shared by every row of the file (both statements).
+    fn bind_shared<T: rusqlite::ToSql>(&mut self, i: usize, v: T) -> rusqlite::Result<()> {
+        self.one.raw_bind_parameter(i, &v)?;
+        self.many.raw_bind_parameter(i, &v)
+    }
+
+    /// Inserts the queued rows: full statements of [`ROWS_PER_INSERT`] rows, and with `all`
+    /// the rest one by one. `bind(statement, base, row)` binds a row's parameter `j` (from 1)
+    /// at `base + j`.
+    fn insert<T>(
+        &mut self,
+        rows: &mut Vec<T>,
+        all: bool,
+        mut bind: impl FnMut(&mut Statement<'c>, usize, &T) -> rusqlite::Result<()>,
+    ) -> rusqlite::Result<()> {
+        let chunks = rows.chunks_exact(ROWS_PER_INSERT);
+        let rest = chunks.remainder().len();
+        for chunk in chunks {
+            for (k, r) in chunk.iter().enumerate() {
+                bind(&mut self.many, self.shared + k * self.per_row, r)?;
+            }
+            self.many.raw_execute()?;
+        }
+        if all {
+            for r in rows.iter().skip(rows.len() - rest) {
+                bind(&mut self.one, self.shared, r)?;
+                self.one.raw_execute()?;
+            }
+            rows.clear();
+        } else {
+            rows.drain(..rows.len() - rest);
+        }
+        Ok(())
+    }
+}
+
+/// New rows of a file's placements waiting for their multi-row `INSERT`s, borrowed from the
+/// writer's batch of checked rows. Nothing but the writer inserts during the file's
+/// transaction (it holds SQLite's write lock from before the first row), so a new account's
+/// id is the next after the largest on file, known before the row is inserted; a clash
+/// would be a fatal primary-key error, never a silent one. Queued rows are inserted before
+/// anything reads their table for the same account or consumer, and before the batch ends.
+#[derive(Default)]
+pub struct Pending<'b> {
+    /// (placement, account id, consumer id).
+    accounts: Vec<(&'b Placement, i64, i64)>,
+    /// (address, consumer id, line).
+    addresses: Vec<(&'b [String; 5], i64, u64)>,
+    /// (number, consumer id, line).
+    phones: Vec<(&'b str, i64, u64)>,
+    /// (address, consumer id, line).
+    emails: Vec<(&'b str, i64, u64)>,
+    /// Associated consumers: (account id, consumer id, ECOA code).
+    links: Vec<(i64, i64, &'static str)>,
+}
+
+impl Pending<'_> {
+    /// Whether contact data is still queued. Contact data of an existing consumer is
+    /// written row by row (its history is looked up); the queue is emptied first, so that
+    /// contact rows get the same ids, in file order, as if every row were inserted at once.
+    fn has_contacts(&self) -> bool {
+        !(self.addresses.is_empty() && self.phones.is_empty() && self.emails.is_empty())
+    }
 }
 
 impl<'c> Handler<'c> {
@@ -390,45 +572,56 @@ impl<'c> Handler<'c> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
         )?;
         insert_consumer.raw_bind_parameter(7, ctx.run_id)?;
-        let mut insert_account = tx.prepare(
-            "INSERT INTO accounts (client_id, account_number, previous_account_number,
+        // Per row: id, account_number, previous_account_number, consumer_id,
+        // original_creditor .. first_communication_date (as in `queue_account`).
+        let mut accounts = Inserts::prepare(
+            tx,
+            "INSERT OR ROLLBACK INTO accounts (id, client_id, account_number, previous_account_number,
                 consumer_id, account_type, original_creditor, creditor_class, purchased_from,
                 placed_date, placed_amount, current_balance, amount_past_due, dofd,
                 last_payment_date, last_payment_amount, date_closed, status, medical,
-                validation_notice_date, first_communication_date, created_run, updated_run)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                     ?18, ?19, ?20, ?21, ?21)",
+                validation_notice_date, first_communication_date, created_run, updated_run)",
+            "(#, ?1, #, #, #, ?2, #, #, #, #, #, #, #, #, #, #, #, #, #, #, #, ?3, ?3)",
+            3,
         )?;
-        insert_account.raw_bind_parameter(1, id)?;
-        insert_account.raw_bind_parameter(5, client.kind.account_type())?;
-        insert_account.raw_bind_parameter(21, ctx.run_id)?;
+        accounts.bind_shared(1, id)?;
+        accounts.bind_shared(2, client.kind.account_type())?;
+        accounts.bind_shared(3, ctx.run_id)?;
         // A new consumer's contact data: the same columns as `contacts::observe_current`
         // writes for a fresh consumer (status current, first seen = last seen = as-of).
-        let mut insert_address = tx.prepare(
-            "INSERT INTO addresses (consumer_id, line1, line2, city, state, zip, source,
-                                    source_ref, first_seen, last_seen, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 'current')",
+        let mut addresses = Inserts::prepare(
+            tx,
+            "INSERT OR ROLLBACK INTO addresses (consumer_id, line1, line2, city, state, zip,
+                                    source, source_ref, first_seen, last_seen, status)",
+            "(#, #, #, #, #, #, ?1, #, ?2, ?2, 'current')",
+            2,
         )?;
-        insert_address.raw_bind_parameter(7, source.as_str())?;
-        insert_address.raw_bind_parameter(9, ctx.as_of)?;
-        let mut insert_phone = tx.prepare(
-            "INSERT INTO phones (consumer_id, number, source, source_ref, first_seen, last_seen,
-                                 status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'current')",
+        let mut phones = Inserts::prepare(
+            tx,
+            "INSERT OR ROLLBACK INTO phones (consumer_id, number, source, source_ref, first_seen,
+                                 last_seen, status)",
+            "(#, #, ?1, #, ?2, ?2, 'current')",
+            2,
         )?;
-        let mut insert_email = tx.prepare(
-            "INSERT INTO emails (consumer_id, address, source, source_ref, first_seen, last_seen,
-                                 status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'current')",
+        let mut emails = Inserts::prepare(
+            tx,
+            "INSERT OR ROLLBACK INTO emails (consumer_id, address, source, source_ref, first_seen,
+                                 last_seen, status)",
+            "(#, #, ?1, #, ?2, ?2, 'current')",
+            2,
         )?;
-        for st in [&mut insert_phone, &mut insert_email] {
-            st.raw_bind_parameter(3, source.as_str())?;
-            st.raw_bind_parameter(5, ctx.as_of)?;
+        for st in [&mut addresses, &mut phones, &mut emails] {
+            st.bind_shared(1, source.as_str())?;
+            st.bind_shared(2, ctx.as_of)?;
         }
-        let insert_co = tx.prepare(
-            "INSERT OR IGNORE INTO account_consumers (account_id, consumer_id, ecoa)
-             VALUES (?1, ?2, ?3)",
+        let links = Inserts::prepare(
+            tx,
+            "INSERT OR IGNORE INTO account_consumers (account_id, consumer_id, ecoa)",
+            "(#, #, #)",
+            0,
         )?;
+        let last_account_id: i64 =
+            tx.query_row("SELECT coalesce(max(id), 0) FROM accounts", [], |r| r.get(0))?;
         let has_accounts: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM accounts WHERE client_id = ?1)",
             [id],
@@ -436,26 +629,54 @@ impl<'c> Handler<'c> {
         )?;
         Ok(Handler {
             source,
-            new_client_numbers: (!has_accounts).then(FxHashSet::default),
+            new_client_numbers: (!has_accounts).then(HashBits::new),
             max_remembered: MAX_REMEMBERED_NUMBERS,
             stmts: Stmts {
                 select_account,
                 consumer_by_ssn,
                 insert_consumer,
-                insert_account,
-                insert_address,
-                insert_phone,
-                insert_email,
-                insert_co,
+                accounts,
+                addresses,
+                phones,
+                emails,
+                links,
+                last_account_id,
                 cause: String::with_capacity(64),
+                cause_prefix: format!("portfolio:{}:", ctx.file_name),
+                source_ref: String::with_capacity(64),
+                ssns: None,
             },
         })
     }
 }
 
-impl Handler<'_> {
-    /// Stores one checked row (writer thread). The outer error is fatal (database failure);
-    /// the inner one rejects the row.
+impl<'c> Handler<'c> {
+    /// Tells the handler that the file holds about `rows` rows. When that is many compared
+    /// with the consumers on file (at least a quarter as many, and at most 2^24 consumers),
+    /// the SSNs on file are loaded into a bit set once, and a row whose SSN is on no
+    /// consumer skips its look-up (most rows of a large new portfolio); otherwise every SSN
+    /// is looked up, and a small file never pays for reading every SSN on file.
+    pub fn expect_rows(&mut self, tx: &Connection, rows: u64) -> rusqlite::Result<()> {
+        let on_file: i64 =
+            tx.query_row("SELECT coalesce(max(id), 0) FROM consumers", [], |r| r.get(0))?;
+        let on_file = u64::try_from(on_file).unwrap_or(u64::MAX);
+        if on_file > rows.saturating_mul(4) || on_file > 1 << 24 {
+            return Ok(());
+        }
+        let mut f = HashBits::new();
+        let mut s = tx.prepare("SELECT ssn FROM consumers WHERE ssn IS NOT NULL")?;
+        let mut all = s.raw_query();
+        while let Some(r) = all.next()? {
+            if let rusqlite::types::ValueRef::Text(t) = r.get_ref(0)? {
+                f.insert(std::str::from_utf8(t).unwrap_or_default());
+            }
+        }
+        self.stmts.ssns = Some(f);
+        Ok(())
+    }
+
+    /// Stores one checked row (writer thread) at once. The outer error is fatal (database
+    /// failure); the inner one rejects the row.
     pub fn apply_checked(
         &mut self,
         tx: &Connection,
@@ -463,23 +684,52 @@ impl Handler<'_> {
         line: u64,
         ctx: &FileCtx<'_>,
     ) -> anyhow::Result<Result<Applied, RowError>> {
-        let st = &mut self.stmts;
-        let mut cause = std::mem::take(&mut st.cause);
+        let mut pending = Pending::default();
+        let applied = self.apply_queued(tx, p, line, ctx, &mut pending)?;
+        self.flush(&mut pending)?;
+        Ok(applied)
+    }
+
+    /// Stores one checked row (writer thread), queueing the new rows of a new placement in
+    /// `pending` for multi-row inserts; [`Handler::flush`] inserts the rest before `pending`
+    /// is dropped. The outer error is fatal (database failure); the inner one rejects the row.
+    pub fn apply_queued<'b>(
+        &mut self,
+        tx: &Connection,
+        p: &'b Placement,
+        line: u64,
+        ctx: &FileCtx<'_>,
+        pending: &mut Pending<'b>,
+    ) -> anyhow::Result<Result<Applied, RowError>> {
+        let mut cause = std::mem::take(&mut self.stmts.cause);
         cause.clear();
+        cause.push_str(&self.stmts.cause_prefix);
         {
             use std::fmt::Write as _;
-            write!(cause, "portfolio:{}:{line}", ctx.file_name)?;
+            write!(cause, "{line}")?;
         }
-        let o = Origin {
-            source: &self.source,
-            cause: &cause,
-            as_of: ctx.as_of,
-            run_id: ctx.run_id,
-            at: &ctx.at,
-        };
+        let source = std::mem::take(&mut self.source);
+        let applied = self.apply_with(tx, p, line, ctx, pending, &cause, &source);
+        self.source = source;
+        self.stmts.cause = cause;
+        applied
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn apply_with<'b>(
+        &mut self,
+        tx: &Connection,
+        p: &'b Placement,
+        line: u64,
+        ctx: &FileCtx<'_>,
+        pending: &mut Pending<'b>,
+        cause: &str,
+        source: &str,
+    ) -> anyhow::Result<Result<Applied, RowError>> {
+        let o = Origin { source, cause, as_of: ctx.as_of, run_id: ctx.run_id, at: &ctx.at };
         let unseen = match &mut self.new_client_numbers {
             Some(seen) if seen.len() < self.max_remembered => {
-                seen.insert(rustc_hash::FxBuildHasher.hash_one(p.account_number.as_str()))
+                seen.insert(p.account_number.as_str())
             }
             Some(_) => {
                 self.new_client_numbers = None;
@@ -487,11 +737,15 @@ impl Handler<'_> {
             }
             None => false,
         };
-        st.select_account.raw_bind_parameter(2, p.account_number.as_str())?;
         let existing: Option<(i64, i64, Vec<Option<String>>)> = if unseen {
             // Neither on file before this file nor created by an earlier row of it.
             None
         } else {
+            if pending.accounts.iter().any(|a| a.0.account_number == p.account_number) {
+                self.flush(pending)?;
+            }
+            let st = &mut self.stmts;
+            st.select_account.raw_bind_parameter(2, p.account_number.as_str())?;
             let mut rows = st.select_account.raw_query();
             match rows.next()? {
                 None => None,
@@ -505,21 +759,109 @@ impl Handler<'_> {
             }
         };
         let applied = match (existing, &p.missing_class) {
-            (None, Some(reject)) => {
-                st.cause = cause;
-                return Ok(Err(reject.clone()));
-            }
+            (None, Some(reject)) => return Ok(Err(reject.clone())),
             (None, None) => {
-                create(tx, st, p, &o)?;
+                self.create(tx, p, line, &o, pending)?;
                 Applied::Created
             }
             (Some((account_id, consumer_id, old)), _) => {
-                let changed = update(tx, st, account_id, consumer_id, p, &old, &o)?;
+                if pending.has_contacts() || pending.links.iter().any(|l| l.0 == account_id) {
+                    self.flush(pending)?;
+                }
+                let changed = update(tx, &mut self.stmts, account_id, consumer_id, p, &old, &o)?;
                 if changed { Applied::Updated } else { Applied::Unchanged }
             }
         };
-        st.cause = cause;
         Ok(Ok(applied))
+    }
+
+    /// Stores a new account: its consumer (found or created), the account, the consumer's
+    /// contact data and the associated consumer. The account, a new consumer's contact data
+    /// and the association are queued in `pending`.
+    fn create<'b>(
+        &mut self,
+        tx: &Connection,
+        p: &'b Placement,
+        line: u64,
+        o: &Origin<'_>,
+        pending: &mut Pending<'b>,
+    ) -> anyhow::Result<()> {
+        let (consumer_id, fresh) = find_or_create_consumer(tx, &mut self.stmts, &p.primary)?;
+        let st = &mut self.stmts;
+        let account_id = st
+            .last_account_id
+            .checked_add(1)
+            .ok_or_else(|| anyhow::anyhow!("no account id left after {}", st.last_account_id))?;
+        st.last_account_id = account_id;
+        pending.accounts.push((p, account_id, consumer_id));
+        if fresh {
+            // No history to look up or demote: each value is inserted as current (what
+            // `contacts::observe_current` does when fresh).
+            pending.addresses.push((&p.address, consumer_id, line));
+            if let Some(v) = &p.phone {
+                pending.phones.push((v.as_str(), consumer_id, line));
+            }
+            if let Some(v) = &p.email {
+                pending.emails.push((v.as_str(), consumer_id, line));
+            }
+        } else {
+            if pending.has_contacts() {
+                self.flush(pending)?;
+            }
+            contacts_of(tx, consumer_id, p, false, o)?;
+        }
+        if let Some((co, ecoa)) = &p.co {
+            let (co_id, _) = find_or_create_consumer(tx, &mut self.stmts, co)?;
+            pending.links.push((account_id, co_id, *ecoa));
+        }
+        self.insert_queued(pending, false)?;
+        Ok(())
+    }
+
+    /// Inserts every row queued in `pending`.
+    pub fn flush(&mut self, pending: &mut Pending<'_>) -> rusqlite::Result<()> {
+        self.insert_queued(pending, true)
+    }
+
+    /// Inserts the queued rows of each table that fill a multi-row statement; with `all`,
+    /// every queued row.
+    fn insert_queued(&mut self, pending: &mut Pending<'_>, all: bool) -> rusqlite::Result<()> {
+        let st = &mut self.stmts;
+        let full = |n: usize| all || n >= ROWS_PER_INSERT;
+        if full(pending.accounts.len()) {
+            st.accounts.insert(&mut pending.accounts, all, |s, b, &(p, id, consumer_id)| {
+                bind_account(s, b, p, id, consumer_id)
+            })?;
+        }
+        let (prefix, buf) = (st.cause_prefix.as_str(), &mut st.source_ref);
+        if full(pending.addresses.len()) {
+            st.addresses.insert(&mut pending.addresses, all, |s, b, &(a, consumer_id, line)| {
+                s.raw_bind_parameter(b + 1, consumer_id)?;
+                for (i, v) in a.iter().enumerate() {
+                    s.raw_bind_parameter(b + 2 + i, v.as_str())?;
+                }
+                s.raw_bind_parameter(b + 7, source_ref(buf, prefix, line)?)
+            })?;
+        }
+        for (ins, rows) in
+            [(&mut st.phones, &mut pending.phones), (&mut st.emails, &mut pending.emails)]
+        {
+            if full(rows.len()) {
+                ins.insert(rows, all, |s, b, &(v, consumer_id, line)| {
+                    s.raw_bind_parameter(b + 1, consumer_id)?;
+                    s.raw_bind_parameter(b + 2, v)?;
+                    s.raw_bind_parameter(b + 3, source_ref(buf, prefix, line)?)
+                })?;
+            }
+        }
+        if full(pending.links.len()) {
+            st.links.insert(&mut pending.links, all, |s, b, &(account_id, co_id, ecoa)| {
+                s.raw_bind_parameter(b + 1, account_id)?;
+                s.raw_bind_parameter(b + 2, co_id)?;
+                s.raw_bind_parameter(b + 3, ecoa)
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -538,80 +880,47 @@ impl RowHandler for Handler<'_> {
     }
 }
 
-/// Stores a new account: its consumer (found or created), the account, the consumer's
-/// contact data and the associated consumer.
-fn create(
-    tx: &Connection,
-    st: &mut Stmts<'_>,
+/// `<prefix><line>` written into `buf` (a row's cause, stored as its contact data's
+/// `source_ref`).
+fn source_ref<'a>(buf: &'a mut String, prefix: &str, line: u64) -> rusqlite::Result<&'a str> {
+    use std::fmt::Write as _;
+    buf.clear();
+    buf.push_str(prefix);
+    write!(buf, "{line}").map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    Ok(buf.as_str())
+}
+
+/// Binds a new account's row parameters at `b + 1 ..` (the row template of `accounts`).
+fn bind_account(
+    s: &mut Statement<'_>,
+    b: usize,
     p: &Placement,
-    o: &Origin<'_>,
-) -> anyhow::Result<()> {
-    let (consumer_id, fresh) = find_or_create_consumer(tx, st, &p.primary)?;
+    id: i64,
+    consumer_id: i64,
+) -> rusqlite::Result<()> {
     let v = &p.values;
     let text = |i: usize| v.get(i).and_then(|t| t.as_deref());
     // "Not given" past-due follows the balance.
     let past_due = text(8).or(text(7));
-    let s = &mut st.insert_account;
-    s.raw_bind_parameter(2, p.account_number.as_str())?;
-    s.raw_bind_parameter(3, p.previous_account_number.as_deref())?;
-    s.raw_bind_parameter(4, consumer_id)?;
-    s.raw_bind_parameter(6, p.original_creditor.as_str())?;
-    s.raw_bind_parameter(7, p.creditor_class.as_deref().unwrap_or(""))?;
-    s.raw_bind_parameter(8, p.purchased_from.as_deref())?;
-    s.raw_bind_parameter(9, text(5))?;
-    s.raw_bind_parameter(10, text(6))?;
-    s.raw_bind_parameter(11, text(7))?;
-    s.raw_bind_parameter(12, past_due)?;
-    s.raw_bind_parameter(13, text(9))?;
-    s.raw_bind_parameter(14, text(10))?;
-    s.raw_bind_parameter(15, text(11))?;
-    s.raw_bind_parameter(16, text(12))?;
-    s.raw_bind_parameter(17, p.status)?;
-    s.raw_bind_parameter(18, p.medical.unwrap_or(false))?;
-    s.raw_bind_parameter(19, text(14))?;
-    s.raw_bind_parameter(20, text(15))?;
-    s.raw_execute()?;
-    let account_id = tx.last_insert_rowid();
-    if fresh {
-        insert_fresh_contacts(st, consumer_id, p, o)?;
-    } else {
-        contacts_of(tx, consumer_id, p, false, o)?;
-    }
-    if let Some((co, ecoa)) = &p.co {
-        let (co_id, _) = find_or_create_consumer(tx, st, co)?;
-        let s = &mut st.insert_co;
-        s.raw_bind_parameter(1, account_id)?;
-        s.raw_bind_parameter(2, co_id)?;
-        s.raw_bind_parameter(3, *ecoa)?;
-        s.raw_execute()?;
-    }
-    Ok(())
-}
-
-/// The contact data of a consumer created by this row: no history to look up or demote, so
-/// each value is inserted as current (what [`contacts::observe_current`] does when fresh).
-fn insert_fresh_contacts(
-    st: &mut Stmts<'_>,
-    consumer_id: i64,
-    p: &Placement,
-    o: &Origin<'_>,
-) -> rusqlite::Result<()> {
-    let s = &mut st.insert_address;
-    s.raw_bind_parameter(1, consumer_id)?;
-    for (i, v) in p.address.iter().enumerate() {
-        s.raw_bind_parameter(i + 2, v.as_str())?;
-    }
-    s.raw_bind_parameter(8, o.cause)?;
-    s.raw_execute()?;
-    for (s, v) in [(&mut st.insert_phone, &p.phone), (&mut st.insert_email, &p.email)] {
-        if let Some(v) = v {
-            s.raw_bind_parameter(1, consumer_id)?;
-            s.raw_bind_parameter(2, v.as_str())?;
-            s.raw_bind_parameter(4, o.cause)?;
-            s.raw_execute()?;
-        }
-    }
-    Ok(())
+    s.raw_bind_parameter(b + 1, id)?;
+    s.raw_bind_parameter(b + 2, p.account_number.as_str())?;
+    s.raw_bind_parameter(b + 3, p.previous_account_number.as_deref())?;
+    s.raw_bind_parameter(b + 4, consumer_id)?;
+    s.raw_bind_parameter(b + 5, p.original_creditor.as_str())?;
+    s.raw_bind_parameter(b + 6, p.creditor_class.as_deref().unwrap_or(""))?;
+    s.raw_bind_parameter(b + 7, p.purchased_from.as_deref())?;
+    s.raw_bind_parameter(b + 8, text(5))?;
+    s.raw_bind_parameter(b + 9, text(6))?;
+    s.raw_bind_parameter(b + 10, text(7))?;
+    s.raw_bind_parameter(b + 11, past_due)?;
+    s.raw_bind_parameter(b + 12, text(9))?;
+    s.raw_bind_parameter(b + 13, text(10))?;
+    s.raw_bind_parameter(b + 14, text(11))?;
+    s.raw_bind_parameter(b + 15, text(12))?;
+    s.raw_bind_parameter(b + 16, p.status)?;
+    s.raw_bind_parameter(b + 17, p.medical.unwrap_or(false))?;
+    s.raw_bind_parameter(b + 18, text(14))?;
+    s.raw_bind_parameter(b + 19, text(15))
 }
 
 /// Stores the row's address, phone and e-mail as the consumer's current contact data.
@@ -644,10 +953,15 @@ fn find_or_create_consumer(
     p: &Person,
 ) -> rusqlite::Result<(i64, bool)> {
     let found: Option<i64> = match (&p.ssn, p.dob) {
+        (Some(ssn), _) if st.ssns.as_ref().is_some_and(|f| !f.may_contain(ssn.expose_digits())) => {
+            // No consumer on file or created by this file has this SSN.
+            None
+        }
         (Some(ssn), _) => {
             let s = &mut st.consumer_by_ssn;
             s.raw_bind_parameter(1, ssn.expose_digits())?;
             s.raw_bind_parameter(2, p.surname.as_str())?;
+            s.raw_bind_parameter(3, ssn.expose_digits().parse::<i64>().ok())?;
             let mut rows = s.raw_query();
             match rows.next()? {
                 Some(r) => r.get(0)?,
@@ -673,6 +987,9 @@ fn find_or_create_consumer(
     s.raw_bind_parameter(5, p.ssn.as_ref().map(|s| s.expose_digits()))?;
     s.raw_bind_parameter(6, p.dob_text.as_deref())?;
     s.raw_execute()?;
+    if let (Some(f), Some(ssn)) = (&mut st.ssns, &p.ssn) {
+        f.insert(ssn.expose_digits());
+    }
     Ok((tx.last_insert_rowid(), true))
 }
 
@@ -706,6 +1023,10 @@ fn update(
         changed = true;
     }
     changed |= update_consumer(tx, consumer_id, &p.primary, o)?;
+    if let (Some(f), Some(ssn)) = (&mut st.ssns, &p.primary.ssn) {
+        // The consumer may have taken this SSN.
+        f.insert(ssn.expose_digits());
+    }
     changed |= contacts_of(tx, consumer_id, p, false, o)?;
     if let Some((co, ecoa)) = &p.co {
         let (co_id, _) = find_or_create_consumer(tx, st, co)?;
@@ -887,5 +1208,264 @@ mod tests {
         // A client with accounts on file looks every row up.
         let h = Handler::new("C", client, &tx, &ctx).unwrap();
         assert!(h.new_client_numbers.is_none());
+    }
+}
+
+#[cfg(test)]
+mod queued_tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::ingest::{FileKind, Layout};
+    use crate::store::Db;
+
+    const HEADER: &str = "account_number,original_creditor,creditor_class,placed_date,\
+        placed_amount,current_balance,status,surname,first_name,ssn,address1,city,state,zip,\
+        phone,email,co_surname,co_first_name,co_ssn,co_ecoa";
+
+    /// 100 rows of one batch: new placements (some with phone, e-mail, an associated
+    /// consumer), repeats of accounts still queued and long stored (updates), consumers
+    /// shared with a queued row (a second address), associated consumers changing ECOA.
+    fn rows() -> Vec<String> {
+        (0..100u32)
+            .map(|i| {
+                let (n, ssn, street, balance, ecoa) = match i {
+                    // The account of row i - 1 again, a new balance, the same consumer.
+                    _ if i % 10 == 5 => (i - 1, i - 1, i - 1, 90, "2"),
+                    // Account of row 4 (long stored) again, a new address, ECOA changed.
+                    _ if i % 17 == 16 => (4, 4, 1000 + i, 80, "3"),
+                    // A new account of the consumer of row i - 2 at a new address.
+                    _ if i % 10 == 8 => (i, i - 2, 2000 + i, 100, "2"),
+                    _ => (i, i, i, 100, "2"),
+                };
+                let co = if n % 4 == 0 {
+                    format!("DOE,JOHN,23456{:04},{ecoa}", 100 + n)
+                } else {
+                    ",,,".to_string()
+                };
+                let phone = if ssn % 3 != 1 { format!("512555{:04}", ssn) } else { String::new() };
+                let email = if ssn % 2 == 0 { format!("c{ssn}@example.com") } else { String::new() };
+                format!(
+                    "A{n},BANK,01,2026-01-02,100,{balance},open,DOE,JANE,1234{:05},{street} MAIN ST,\
+                     AUSTIN,TX,78701,{phone},{email},{co}",
+                    ssn + 1
+                )
+            })
+            .collect()
+    }
+
+    /// Every row of the tables a portfolio writes, in id order.
+    fn dump(c: &Connection) -> Vec<String> {
+        let mut out = Vec::new();
+        for t in [
+            "consumers",
+            "accounts",
+            "account_consumers",
+            "addresses",
+            "phones",
+            "emails",
+            "account_events",
+            "consumer_events",
+        ] {
+            let mut s = c.prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2")).unwrap();
+            let n = s.column_count();
+            let mut rows = s.raw_query();
+            while let Some(r) = rows.next().unwrap() {
+                let vals: Vec<String> = (0..n)
+                    .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).unwrap()))
+                    .collect();
+                out.push(format!("{t}: {}", vals.join("|")));
+            }
+        }
+        out
+    }
+
+    fn ingest(queued: bool, filter: bool) -> Vec<String> {
+        let config = Config::parse(
+            "[clients.C]\nname = \"C\"\nkind = \"agency\"\n",
+            std::path::Path::new("x.toml"),
+        )
+        .unwrap();
+        let mut db = Db::open_in_memory().unwrap();
+        crate::ingest::sync_clients(&db, &config).unwrap();
+        let as_of = jiff::civil::date(2026, 11, 20);
+        let run = db.begin_run("test", Some(as_of)).unwrap();
+        let tx = db.conn_mut().transaction().unwrap();
+        let ctx = FileCtx {
+            file_name: "p.csv".into(),
+            as_of,
+            run_id: run,
+            at: "2026-11-20T00:00:00Z".into(),
+            input_file_id: 0,
+            config: &config,
+        };
+        let header: Vec<String> = HEADER.split(',').map(String::from).collect();
+        let layout =
+            Layout::load("default", std::path::Path::new("."), FileKind::Portfolio).unwrap();
+        let resolved = layout.resolve(&header).unwrap();
+        let placements: Vec<Placement> = rows()
+            .iter()
+            .map(|r| {
+                let rec = csv::StringRecord::from(r.split(',').collect::<Vec<_>>());
+                check(&Row::new(&rec, &resolved)).unwrap()
+            })
+            .collect();
+        // One consumer on file before the file, found by the SSN of row 7.
+        tx.execute(
+            "INSERT INTO consumers (surname, first_name, ssn) VALUES ('DOE', 'JANE', '123400008')",
+            [],
+        )
+        .unwrap();
+        let mut h = Handler::new("C", config.client("C").unwrap(), &tx, &ctx).unwrap();
+        if filter {
+            h.expect_rows(&tx, 100).unwrap();
+            assert!(h.stmts.ssns.is_some());
+        }
+        let mut pending = Pending::default();
+        let mut applied = Vec::new();
+        for (i, p) in placements.iter().enumerate() {
+            let line = i as u64 + 2;
+            let a = if queued {
+                h.apply_queued(&tx, p, line, &ctx, &mut pending)
+            } else {
+                h.apply_checked(&tx, p, line, &ctx)
+            };
+            applied.push(format!("{:?}", a.unwrap().unwrap()));
+        }
+        h.flush(&mut pending).unwrap();
+        drop(h);
+        let mut out = dump(&tx);
+        out.extend(applied);
+        out
+    }
+
+    #[test]
+    fn queued_multi_row_inserts_store_exactly_what_row_by_row_inserts_store() {
+        let one_by_one = ingest(false, false);
+        let queued = ingest(true, false);
+        let filtered = ingest(true, true);
+        let count = |t: &str| one_by_one.iter().filter(|l| l.starts_with(t)).count();
+        // The batch exercises what it is meant to: full multi-row statements, updates of
+        // queued and stored accounts, shared consumers with a second address, ECOA changes.
+        assert!(count("accounts:") > 2 * ROWS_PER_INSERT, "{}", count("accounts:"));
+        assert!(count("Updated") >= 12, "{}", count("Updated"));
+        assert!(one_by_one.iter().any(|l| l.starts_with("addresses:") && l.contains("previous")));
+        assert!(one_by_one.iter().any(|l| l.contains("associated_consumer:")));
+        // The consumer on file (id 1) got the account of SSN 123400008.
+        let of_first = one_by_one
+            .iter()
+            .filter(|l| l.starts_with("accounts:") && l.contains("|Null|Integer(1)|Text(\"1\")|"))
+            .count();
+        assert_eq!(of_first, 1);
+        assert!(count("phones:") > ROWS_PER_INSERT && count("emails:") > ROWS_PER_INSERT);
+        assert_eq!(queued.len(), one_by_one.len());
+        for (q, o) in queued.iter().zip(&one_by_one) {
+            assert_eq!(q, o);
+        }
+        // The SSN bit set skips only look-ups that cannot hit.
+        assert_eq!(filtered.len(), one_by_one.len());
+        for (f, o) in filtered.iter().zip(&one_by_one) {
+            assert_eq!(f, o);
+        }
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use crate::store::Db;
+
+    #[test]
+    fn the_consumer_look_up_by_ssn_seeks_the_ssn_index() {
+        let db = Db::open_in_memory().unwrap();
+        let plan: Vec<String> = db
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", super::CONSUMER_BY_SSN))
+            .unwrap()
+            .query_map(["123456789", "DOE", "123456789"], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains("USING INDEX consumers_ssn (<expr>=? AND surname=?)"), "{plan}");
+    }
+}
+
+#[cfg(test)]
+mod rollback_tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::ingest::{FileKind, Layout};
+    use crate::store::Db;
+
+    #[test]
+    fn a_failed_multi_row_insert_ends_the_files_transaction_with_an_error() {
+        let config = Config::parse(
+            "[clients.C]\nname = \"C\"\nkind = \"agency\"\n",
+            std::path::Path::new("x.toml"),
+        )
+        .unwrap();
+        let mut db = Db::open_in_memory().unwrap();
+        crate::ingest::sync_clients(&db, &config).unwrap();
+        let as_of = jiff::civil::date(2026, 11, 20);
+        let run = db.begin_run("test", Some(as_of)).unwrap();
+        let tx = db.conn_mut().transaction().unwrap();
+        let ctx = FileCtx {
+            file_name: "p.csv".into(),
+            as_of,
+            run_id: run,
+            at: "2026-11-20T00:00:00Z".into(),
+            input_file_id: 0,
+            config: &config,
+        };
+        let header: Vec<String> = "account_number,original_creditor,creditor_class,placed_date,\
+            placed_amount,current_balance,status,surname,first_name,ssn,address1,city,state,zip"
+            .split(',')
+            .map(String::from)
+            .collect();
+        let layout =
+            Layout::load("default", std::path::Path::new("."), FileKind::Portfolio).unwrap();
+        let resolved = layout.resolve(&header).unwrap();
+        let placements: Vec<Placement> = (0..40)
+            .map(|i| {
+                let r = format!(
+                    "N{i},BANK,01,2026-01-02,100,100,open,DOE,JANE,1234{:05},1 MAIN ST,AUSTIN,TX,78701",
+                    i + 1
+                );
+                let rec = csv::StringRecord::from(r.split(',').collect::<Vec<_>>());
+                check(&Row::new(&rec, &resolved)).unwrap()
+            })
+            .collect();
+        let mut h = Handler::new("C", config.client("C").unwrap(), &tx, &ctx).unwrap();
+        // Another account takes the id the handler gives its first new account.
+        tx.execute("INSERT INTO consumers (id, surname, first_name) VALUES (1000, 'X', 'Y')", [])
+            .unwrap();
+        tx.execute(
+            "INSERT INTO accounts (id, client_id, account_number, consumer_id, account_type,
+                original_creditor, creditor_class, placed_date, placed_amount, current_balance,
+                amount_past_due, status) VALUES (1, 'C', 'OTHER', 1000, '48', 'O', '01', 'd',
+                '1', '1', '1', 'open')",
+            [],
+        )
+        .unwrap();
+        let mut pending = Pending::default();
+        let mut failed = None;
+        for (i, p) in placements.iter().enumerate() {
+            if let Err(e) = h.apply_queued(&tx, p, i as u64 + 2, &ctx, &mut pending) {
+                failed = Some(e);
+                break;
+            }
+        }
+        let failed = match failed {
+            Some(e) => e,
+            None => anyhow::Error::from(h.flush(&mut pending).unwrap_err()),
+        };
+        assert!(
+            format!("{failed:#}").contains("UNIQUE constraint failed: accounts.id"),
+            "{failed:#}"
+        );
+        drop(h);
+        // SQLite rolled the whole transaction back: nothing of it is left.
+        assert!(tx.is_autocommit());
+        let n: i64 = tx.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0);
     }
 }

@@ -899,3 +899,65 @@ fn rejects_of_a_large_portfolio_keep_file_order_and_counts_add_up() {
         1
     );
 }
+
+#[test]
+fn ingest_leaves_no_dangling_reference_although_sqlite_does_not_enforce_them_during_it() {
+    // The ingest writer stores rows with foreign-key enforcement off (every parent is one it
+    // inserted or looked up itself); the schema's references must hold all the same.
+    let wd = Workdir::new();
+    copy_demo(&wd);
+    let files: [(&str, &str, Option<&str>); 10] = [
+        ("portfolio", "riverbend-portfolio.csv", Some("RIVERBEND")),
+        ("portfolio", "northwind-portfolio.csv", Some("NORTHWIND")),
+        ("portfolio", "riverbend-portfolio-update.csv", Some("RIVERBEND")),
+        ("portfolio", "bad-portfolio.csv", Some("RIVERBEND")),
+        ("portfolio", "locate/portfolio.csv", Some("LOCDEMO")),
+        ("payments", "payments.csv", None),
+        ("payments", "bad-payments.csv", None),
+        ("contact-events", "contact-events.csv", None),
+        ("contact-events", "bad-contact-events.csv", None),
+        ("contact-events", "locate/contact-events.csv", None),
+    ];
+    let mut rejected_files = 0;
+    for (kind, file, client) in files {
+        let path = format!("fixtures/demo/{file}");
+        let mut cmd = wd.cmd();
+        cmd.args(["--config", "fixtures/demo/skiptrace.toml", "ingest", kind, &path]);
+        if let Some(c) = client {
+            cmd.args(["--client", c]);
+        }
+        let o = cmd.args(["--as-of", "2026-11-20"]).output().unwrap();
+        assert!(matches!(o.status.code(), Some(0) | Some(1)), "{file}: {}", show(&o));
+        rejected_files += i32::from(o.status.code() == Some(1));
+    }
+    assert!(rejected_files >= 3, "the bad-rows files were not rejected in part");
+    let db = wd.db();
+    let counts: (i64, i64, i64, i64) = db
+        .query_row(
+            "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM account_consumers),
+                    (SELECT count(*) FROM payments), (SELECT count(*) FROM contact_events)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert!(counts.0 > 400 && counts.1 > 0 && counts.2 > 0 && counts.3 > 0, "{counts:?}");
+    let mut stmt = db.prepare("PRAGMA foreign_key_check").unwrap();
+    let dangling: Vec<(String, i64, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0), r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(dangling.is_empty(), "rows referring to missing parents: {dangling:?}");
+    // The check itself sees a dangling reference (so an empty answer means something).
+    db.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         INSERT INTO account_consumers (account_id, consumer_id, ecoa) VALUES (999999, 1, '2');",
+    )
+    .unwrap();
+    let n: i64 = db
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check('account_consumers')", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(n, 1);
+}
