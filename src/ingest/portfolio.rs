@@ -1128,11 +1128,43 @@ fn update_consumer(
 }
 
 #[cfg(test)]
-mod tests {
+mod test_support {
+    //! What the unit tests of this module share: a database with one agency client `C` and a
+    //! run, and the context of a file ingested in it.
     use super::*;
     use crate::config::Config;
-    use crate::ingest::{FileKind, Layout};
     use crate::store::Db;
+
+    /// The config (client `C`, an agency), an in-memory database knowing it, and a run.
+    pub(super) fn fixture() -> (Config, Db, i64) {
+        let config = Config::parse(
+            "[clients.C]\nname = \"C\"\nkind = \"agency\"\n",
+            std::path::Path::new("x.toml"),
+        )
+        .unwrap();
+        let db = Db::open_in_memory().unwrap();
+        crate::ingest::sync_clients(&db, &config).unwrap();
+        let run = db.begin_run("test", Some(jiff::civil::date(2026, 11, 20))).unwrap();
+        (config, db, run)
+    }
+
+    /// The context of a file `p.csv` ingested in run `run` as of 2026-11-20.
+    pub(super) fn file_ctx(config: &Config, run: i64) -> FileCtx<'_> {
+        FileCtx {
+            file_name: "p.csv".into(),
+            as_of: jiff::civil::date(2026, 11, 20),
+            run_id: run,
+            at: "2026-11-20T00:00:00Z".into(),
+            input_file_id: 0,
+            config,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{FileKind, Layout};
 
     const HEADER: &str = "account_number,original_creditor,creditor_class,placed_date,\
         placed_amount,current_balance,status,surname,first_name,ssn,address1,city,state,zip";
@@ -1165,24 +1197,9 @@ mod tests {
 
     #[test]
     fn a_new_clients_repeated_numbers_are_updates_also_past_the_remembered_limit() {
-        let config = Config::parse(
-            "[clients.C]\nname = \"C\"\nkind = \"agency\"\n",
-            std::path::Path::new("x.toml"),
-        )
-        .unwrap();
-        let mut db = Db::open_in_memory().unwrap();
-        crate::ingest::sync_clients(&db, &config).unwrap();
-        let as_of = jiff::civil::date(2026, 11, 20);
-        let run = db.begin_run("test", Some(as_of)).unwrap();
+        let (config, mut db, run) = test_support::fixture();
         let tx = db.conn_mut().transaction().unwrap();
-        let ctx = FileCtx {
-            file_name: "p.csv".into(),
-            as_of,
-            run_id: run,
-            at: "2026-11-20T00:00:00Z".into(),
-            input_file_id: 0,
-            config: &config,
-        };
+        let ctx = test_support::file_ctx(&config, run);
         let client = config.client("C").unwrap();
         let mut h = Handler::new("C", client, &tx, &ctx).unwrap();
         assert!(h.new_client_numbers.is_some(), "a client without accounts skips look-ups");
@@ -1214,9 +1231,7 @@ mod tests {
 #[cfg(test)]
 mod queued_tests {
     use super::*;
-    use crate::config::Config;
     use crate::ingest::{FileKind, Layout};
-    use crate::store::Db;
 
     const HEADER: &str = "account_number,original_creditor,creditor_class,placed_date,\
         placed_amount,current_balance,status,surname,first_name,ssn,address1,city,state,zip,\
@@ -1280,24 +1295,9 @@ mod queued_tests {
     }
 
     fn ingest(queued: bool, filter: bool) -> Vec<String> {
-        let config = Config::parse(
-            "[clients.C]\nname = \"C\"\nkind = \"agency\"\n",
-            std::path::Path::new("x.toml"),
-        )
-        .unwrap();
-        let mut db = Db::open_in_memory().unwrap();
-        crate::ingest::sync_clients(&db, &config).unwrap();
-        let as_of = jiff::civil::date(2026, 11, 20);
-        let run = db.begin_run("test", Some(as_of)).unwrap();
+        let (config, mut db, run) = test_support::fixture();
         let tx = db.conn_mut().transaction().unwrap();
-        let ctx = FileCtx {
-            file_name: "p.csv".into(),
-            as_of,
-            run_id: run,
-            at: "2026-11-20T00:00:00Z".into(),
-            input_file_id: 0,
-            config: &config,
-        };
+        let ctx = test_support::file_ctx(&config, run);
         let header: Vec<String> = HEADER.split(',').map(String::from).collect();
         let layout =
             Layout::load("default", std::path::Path::new("."), FileKind::Portfolio).unwrap();
@@ -1392,30 +1392,13 @@ mod plan_tests {
 #[cfg(test)]
 mod rollback_tests {
     use super::*;
-    use crate::config::Config;
     use crate::ingest::{FileKind, Layout};
-    use crate::store::Db;
 
     #[test]
     fn a_failed_multi_row_insert_ends_the_files_transaction_with_an_error() {
-        let config = Config::parse(
-            "[clients.C]\nname = \"C\"\nkind = \"agency\"\n",
-            std::path::Path::new("x.toml"),
-        )
-        .unwrap();
-        let mut db = Db::open_in_memory().unwrap();
-        crate::ingest::sync_clients(&db, &config).unwrap();
-        let as_of = jiff::civil::date(2026, 11, 20);
-        let run = db.begin_run("test", Some(as_of)).unwrap();
+        let (config, mut db, run) = test_support::fixture();
         let tx = db.conn_mut().transaction().unwrap();
-        let ctx = FileCtx {
-            file_name: "p.csv".into(),
-            as_of,
-            run_id: run,
-            at: "2026-11-20T00:00:00Z".into(),
-            input_file_id: 0,
-            config: &config,
-        };
+        let ctx = test_support::file_ctx(&config, run);
         let header: Vec<String> = "account_number,original_creditor,creditor_class,placed_date,\
             placed_amount,current_balance,status,surname,first_name,ssn,address1,city,state,zip"
             .split(',')
