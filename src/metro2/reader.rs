@@ -698,9 +698,43 @@ pub fn parse_record(bytes: &[u8], findings: &mut Vec<Finding>) -> Result<Option<
     let clean: Vec<u8> = bytes.iter().copied().filter(|&b| b != b'\n' && b != b'\r').collect();
     let b = digits4(clean.get(..4).unwrap_or_default());
     let r = digits4(clean.get(4..8).unwrap_or_default());
-    let mut reader = Reader::new(clean.as_slice());
+    if !matches!((b, r), (Some(b), Some(r)) if b == r + 4) {
+        return parse_framed(&clean, false, findings);
+    }
+    // Four digits that are the next four plus four may be a block descriptor and an RDW, or
+    // an RDW followed by the processing indicator and the start of the time stamp (a record
+    // of 1024 bytes, indicator 1, time stamp 02/0x: "1024" "1020"). Take the unblocked
+    // reading when it is clean, else whichever reading has fewer findings.
+    let mut plain = Vec::new();
+    let unblocked = parse_framed(&clean, false, &mut plain);
+    if matches!(unblocked, Ok(Some(_))) && plain.is_empty() {
+        return unblocked;
+    }
+    let mut framed = Vec::new();
+    let blocked = parse_framed(&clean, true, &mut framed);
+    let blocked_better = match (&unblocked, &blocked) {
+        (Ok(_), Ok(_)) => framed.len() < plain.len(),
+        (Err(_), Ok(_)) => true,
+        _ => false,
+    };
+    if blocked_better {
+        findings.append(&mut framed);
+        blocked
+    } else {
+        findings.append(&mut plain);
+        unblocked
+    }
+}
+
+/// Reads one record, with or without a block descriptor word in front of it.
+fn parse_framed(
+    clean: &[u8],
+    bdw: bool,
+    findings: &mut Vec<Finding>,
+) -> Result<Option<Item>, ReadError> {
+    let mut reader = Reader::new(clean);
     reader.mode = Mode::Stream;
-    reader.bdw = matches!((b, r), (Some(b), Some(r)) if b == r + 4);
+    reader.bdw = bdw;
     reader.detected = true;
     reader.state = State::Start;
     let mut slot = Slot::default();
@@ -895,6 +929,20 @@ mod roundtrip {
         let rdw = format!("{:04}", rec.len());
         rec[..4].copy_from_slice(rdw.as_bytes());
         rec
+    }
+
+    #[test]
+    fn a_lone_record_whose_rdw_and_next_digits_look_like_a_bdw_reads_unblocked() {
+        // 1024 bytes, processing indicator 1, time stamp in early February: "1024" "1020...".
+        let bytes = record_bytes(15_336_921_423_594_093_321);
+        assert_eq!(&bytes[..8], b"10241020");
+        let mut findings = Vec::new();
+        let Some(Item::Data(r, framing)) = parse_record(&bytes, &mut findings).unwrap() else {
+            panic!("not a data record");
+        };
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(framing.bdw, None);
+        assert_eq!(r.base.processing_indicator, 1);
     }
 
     proptest! {
