@@ -9,6 +9,8 @@
 use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
+use crate::store::events::{self, Change};
+
 /// Where a change came from, for `source`, `source_ref` and the event rows.
 pub struct Origin<'a> {
     /// `client:<ID>`.
@@ -21,6 +23,13 @@ pub struct Origin<'a> {
     pub run_id: i64,
     /// Timestamp of the events.
     pub at: &'a str,
+}
+
+impl<'a> Origin<'a> {
+    /// A change of `field` made by this origin, for the event tables.
+    pub fn change(&self, field: &'a str, old: Option<&'a str>, new: Option<&'a str>) -> Change<'a> {
+        Change { field, old, new, cause: self.cause, run_id: Some(self.run_id), at: self.at }
+    }
 }
 
 /// A contact table and the columns that identify a value in it.
@@ -218,20 +227,8 @@ fn event(
     new: &str,
     o: &Origin<'_>,
 ) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO consumer_events (consumer_id, run_id, at, field, old_value, new_value, cause)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        consumer,
-        o.run_id,
-        o.at,
-        format!("{}:{id}.status", table.event_field()),
-        old,
-        new,
-        o.cause
-    ])?;
-    Ok(())
+    let field = format!("{}:{id}.status", table.event_field());
+    events::consumer_event(tx, consumer, &o.change(&field, old, Some(new)))
 }
 
 /// Marks a value bad (returned mail, disconnected phone, bounced e-mail). When `key` is

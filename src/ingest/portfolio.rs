@@ -19,6 +19,7 @@ use crate::config::ClientConfig;
 use crate::ingest::{Applied, FileCtx, Pii, Row, RowError, RowHandler};
 use crate::money::Money;
 use crate::pii::Ssn;
+use crate::store::events;
 
 use super::contacts::{self, Origin, Table};
 use super::row::{clean_text, ecoa_code, generation_code};
@@ -1059,12 +1060,7 @@ pub(crate) fn account_event(
     new: Option<&str>,
     o: &Origin<'_>,
 ) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO account_events (account_id, run_id, at, field, old_value, new_value, cause)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![account_id, o.run_id, o.at, field, old, new, o.cause])?;
-    Ok(())
+    events::account_event(tx, account_id, &o.change(field, old, new))
 }
 
 /// Writes a consumer event (values already masked where they are SSN or DOB).
@@ -1076,12 +1072,7 @@ pub(crate) fn consumer_event(
     new: Option<&str>,
     o: &Origin<'_>,
 ) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO consumer_events (consumer_id, run_id, at, field, old_value, new_value, cause)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![consumer_id, o.run_id, o.at, field, old, new, o.cause])?;
-    Ok(())
+    events::consumer_event(tx, consumer_id, &o.change(field, old, new))
 }
 
 /// Updates the primary consumer's name parts, SSN and DOB where given and different.

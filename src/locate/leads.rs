@@ -23,6 +23,7 @@ use crate::locate::mapping::normalize_address;
 use crate::locate::matcher::{Decision, LinkResult};
 use crate::locate::ncoa;
 use crate::locate::record::{Debtor, LocateRecord, MoveType, PostalAddress};
+use crate::store::events::{self, Change};
 use crate::store::{Db, now_rfc3339};
 
 /// Lead and flag counters of one source in one run.
@@ -555,11 +556,9 @@ fn consumer_event(
     new: Option<&str>,
     cause: &str,
 ) -> anyhow::Result<()> {
-    conn.execute(
-        "INSERT INTO consumer_events (consumer_id, run_id, at, field, old_value, new_value, cause)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![consumer_id, run_id, now_rfc3339(), field, old, new, cause],
-    )?;
+    let at = now_rfc3339();
+    let change = Change { field, old, new, cause, run_id, at: &at };
+    events::consumer_event(conn, consumer_id, &change)?;
     Ok(())
 }
 
@@ -682,11 +681,16 @@ fn apply_lead(
                     "UPDATE accounts SET undeliverable_date = NULL WHERE id = ?1",
                     params![acc],
                 )?;
-                conn.execute(
-                    "INSERT INTO account_events (account_id, run_id, at, field, old_value, new_value, cause)
-                     VALUES (?1, ?2, ?3, 'undeliverable_date', ?4, NULL, ?5)",
-                    params![acc, run_id, now_rfc3339(), old, cause],
-                )?;
+                let at = now_rfc3339();
+                let change = Change {
+                    field: "undeliverable_date",
+                    old: Some(&old),
+                    new: None,
+                    cause: &cause,
+                    run_id,
+                    at: &at,
+                };
+                events::account_event(conn, acc, &change)?;
             }
         }
         "phone" => {

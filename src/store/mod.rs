@@ -5,6 +5,7 @@
 //! single-run lock ([`RunLock`]) and the append-only audit log ([`Db::audit`]). Stage modules
 //! own their own queries; they must not change the schema except through a new migration.
 
+pub mod events;
 pub mod migrations;
 
 use std::fs::{File, OpenOptions};
