@@ -200,48 +200,32 @@ pub fn store_matches(
                 stats.pending += 1;
             }
         }
-        if let Some(dec) = &r.deceased {
-            let detail =
-                serde_json::json!({"date": dec.date.map(|x| x.to_string()), "decision": decision});
-            if let Some(id) = base.insert_flag(&tx, "deceased", &detail)? {
-                stats.deceased_hits += 1;
-                if decision == Decision::Accept {
-                    let date = dec.date.unwrap_or(as_of).to_string();
-                    let values =
-                        [("deceased_date", Some(date)), ("deceased_source", Some(origin(r)))];
-                    set_consumer_fields(
-                        &tx,
-                        d.consumer_id,
-                        &values,
-                        run_id,
-                        &format!("flag_hit:{id}"),
-                    )?;
+        let flags = [
+            r.deceased.as_ref().map(|dec| {
+                let detail = serde_json::json!({
+                    "date": dec.date.map(|x| x.to_string()), "decision": decision,
+                });
+                ("deceased", detail)
+            }),
+            r.bankruptcy.as_ref().map(|b| {
+                let detail = serde_json::json!({
+                    "chapter": b.chapter, "filed": b.filed.map(|x| x.to_string()),
+                    "status": b.status, "decision": decision,
+                });
+                ("bankruptcy", detail)
+            }),
+        ];
+        for (kind, detail) in flags.into_iter().flatten() {
+            if let Some(id) = base.insert_flag(&tx, kind, &detail)? {
+                if kind == "deceased" {
+                    stats.deceased_hits += 1;
+                } else {
+                    stats.bankruptcy_hits += 1;
                 }
-            }
-        }
-        if let Some(b) = &r.bankruptcy {
-            let detail = serde_json::json!({
-                "chapter": b.chapter, "filed": b.filed.map(|x| x.to_string()),
-                "status": b.status, "decision": decision,
-            });
-            if let Some(id) = base.insert_flag(&tx, "bankruptcy", &detail)? {
-                stats.bankruptcy_hits += 1;
                 if decision == Decision::Accept {
-                    let values = [
-                        ("bankruptcy_chapter", b.chapter.clone()),
-                        (
-                            "bankruptcy_status",
-                            Some(b.status.clone().unwrap_or_else(|| "petition".into())),
-                        ),
-                        ("bankruptcy_date", b.filed.map(|x| x.to_string())),
-                    ];
-                    set_consumer_fields(
-                        &tx,
-                        d.consumer_id,
-                        &values,
-                        run_id,
-                        &format!("flag_hit:{id}"),
-                    )?;
+                    let values = flag_values(kind, &detail, as_of, origin(r));
+                    let cause = format!("flag_hit:{id}");
+                    set_consumer_fields(&tx, d.consumer_id, &values, Some(run_id), &cause)?;
                 }
             }
         }
@@ -562,17 +546,50 @@ fn consumer_event(
     Ok(())
 }
 
+/// The consumer columns a confirmed deceased or bankruptcy hit sets.
+const FLAG_COLUMNS: &[&str] = &[
+    "deceased_date",
+    "deceased_source",
+    "bankruptcy_chapter",
+    "bankruptcy_status",
+    "bankruptcy_date",
+];
+
+/// The values a confirmed hit of `kind` sets, from its stored detail: a deceased hit its date
+/// (the business date when the source gave none) and its source record; a bankruptcy hit its
+/// chapter, status (a petition unless the source said otherwise) and filing date.
+fn flag_values(
+    kind: &str,
+    detail: &Value,
+    as_of: Date,
+    origin: String,
+) -> Vec<(&'static str, Option<String>)> {
+    let text = |k: &str| detail[k].as_str().map(str::to_string);
+    if kind == "deceased" {
+        vec![
+            ("deceased_date", Some(text("date").unwrap_or_else(|| as_of.to_string()))),
+            ("deceased_source", Some(origin)),
+        ]
+    } else {
+        vec![
+            ("bankruptcy_chapter", text("chapter")),
+            ("bankruptcy_status", Some(text("status").unwrap_or_else(|| "petition".into()))),
+            ("bankruptcy_date", text("filed")),
+        ]
+    }
+}
+
 /// Sets consumer columns from a confirmed hit, each with an event; values already on file are
 /// kept (a hit never overwrites what the client or an earlier hit gave).
 fn set_consumer_fields(
     conn: &Connection,
     consumer_id: i64,
     values: &[(&str, Option<String>)],
-    run_id: i64,
+    run_id: Option<i64>,
     cause: &str,
 ) -> anyhow::Result<()> {
     for (column, value) in values {
-        set_consumer_field(conn, consumer_id, column, value.as_deref(), Some(run_id), cause, true)?;
+        set_consumer_field(conn, consumer_id, column, value.as_deref(), run_id, cause, true)?;
     }
     Ok(())
 }
@@ -587,14 +604,7 @@ fn set_consumer_field(
     cause: &str,
     only_if_empty: bool,
 ) -> anyhow::Result<()> {
-    const COLUMNS: &[&str] = &[
-        "deceased_date",
-        "deceased_source",
-        "bankruptcy_chapter",
-        "bankruptcy_status",
-        "bankruptcy_date",
-    ];
-    let Some(column) = COLUMNS.iter().find(|c| **c == column) else {
+    let Some(column) = FLAG_COLUMNS.iter().find(|c| **c == column) else {
         anyhow::bail!("unknown consumer column {column}");
     };
     let old: Option<String> = conn.query_row(
@@ -1081,48 +1091,8 @@ pub fn confirm_flag(db: &Db, id: i64, by: &str, as_of: Date) -> anyhow::Result<(
         return Err(usage(format!("flag hit {id} is {status}, not pending")));
     }
     let d: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
-    let cause = format!("flag_hit:{id}");
-    if kind == "deceased" {
-        let date = d["date"].as_str().map(str::to_string).unwrap_or_else(|| as_of.to_string());
-        set_consumer_field(&tx, consumer_id, "deceased_date", Some(&date), None, &cause, true)?;
-        set_consumer_field(
-            &tx,
-            consumer_id,
-            "deceased_source",
-            Some(&format!("{source}/{srid}")),
-            None,
-            &cause,
-            true,
-        )?;
-    } else {
-        set_consumer_field(
-            &tx,
-            consumer_id,
-            "bankruptcy_chapter",
-            d["chapter"].as_str(),
-            None,
-            &cause,
-            true,
-        )?;
-        set_consumer_field(
-            &tx,
-            consumer_id,
-            "bankruptcy_status",
-            Some(d["status"].as_str().unwrap_or("petition")),
-            None,
-            &cause,
-            true,
-        )?;
-        set_consumer_field(
-            &tx,
-            consumer_id,
-            "bankruptcy_date",
-            d["filed"].as_str(),
-            None,
-            &cause,
-            true,
-        )?;
-    }
+    let values = flag_values(&kind, &d, as_of, format!("{source}/{srid}"));
+    set_consumer_fields(&tx, consumer_id, &values, None, &format!("flag_hit:{id}"))?;
     tx.execute(
         "UPDATE flag_hits SET status = 'confirmed', decided_by = ?2, decided_at = ?3 WHERE id = ?1",
         params![id, by, now_rfc3339()],
@@ -1155,14 +1125,7 @@ pub fn dismiss_flag(db: &Db, id: i64, by: &str, reason: Option<&str>) -> anyhow:
         .collect::<Result<_, _>>()?;
     drop(stmt);
     for (field, old, new) in set {
-        const COLUMNS: &[&str] = &[
-            "deceased_date",
-            "deceased_source",
-            "bankruptcy_chapter",
-            "bankruptcy_status",
-            "bankruptcy_date",
-        ];
-        let Some(column) = COLUMNS.iter().find(|c| **c == field) else { continue };
+        let Some(column) = FLAG_COLUMNS.iter().find(|c| **c == field) else { continue };
         let current: Option<String> = tx.query_row(
             &format!("SELECT {column} FROM consumers WHERE id = ?1"),
             params![consumer_id],
