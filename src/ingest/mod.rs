@@ -13,6 +13,7 @@ pub mod layout;
 pub mod payments;
 pub mod portfolio;
 pub mod row;
+mod ssn_lookup;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -39,16 +40,28 @@ pub struct IngestConfig {
     /// Files at least this large show a progress bar (when stderr is a terminal).
     #[serde(default = "default_progress_min_bytes")]
     pub progress_min_bytes: u64,
+    /// A portfolio file of at least this many rows (estimated from its size, 128 bytes a
+    /// row) into a system of record with no more consumers than the file has rows rebuilds
+    /// the SSN index once, in one sort, instead of updating it row by row.
+    #[serde(default = "default_bulk_min_rows")]
+    pub bulk_min_rows: u64,
 }
 
 impl Default for IngestConfig {
     fn default() -> Self {
-        IngestConfig { progress_min_bytes: default_progress_min_bytes() }
+        IngestConfig {
+            progress_min_bytes: default_progress_min_bytes(),
+            bulk_min_rows: default_bulk_min_rows(),
+        }
     }
 }
 
 fn default_progress_min_bytes() -> u64 {
     4 << 20
+}
+
+fn default_bulk_min_rows() -> u64 {
+    1 << 16
 }
 
 /// The kinds of client file.
@@ -329,7 +342,7 @@ fn store_rows(
         (FileKind::Portfolio, Some((id, client))) => {
             let mut h = portfolio::Handler::new(id, client, &tx, &ctx)?;
             // Rows of a portfolio take about 100 to 200 bytes.
-            h.expect_rows(&tx, size / 128)?;
+            h.expect_rows(&tx, size / 128, config.raw.ingest.bulk_min_rows)?;
             Writer::Portfolio(Box::new(h))
         }
         (FileKind::Portfolio, None) => anyhow::bail!("a portfolio file needs a client"),
@@ -463,6 +476,11 @@ fn store_rows(
             .to_string()
         ],
     )?;
+    // What the portfolio writer set aside for the file (the SSN index) is restored in the
+    // same transaction, before the commit.
+    if let Writer::Portfolio(h) = &mut writer {
+        h.finish(&tx)?;
+    }
     drop(writer);
     tx.commit().with_context(|| format!("committing {}", path.display()))?;
     Ok(report)

@@ -11,7 +11,6 @@
 //! the keys that may exist. This module must not print.
 
 use jiff::civil::Date;
-use std::hash::BuildHasher as _;
 
 use rusqlite::{Connection, OptionalExtension, Statement, Transaction, params};
 
@@ -23,6 +22,7 @@ use crate::store::events;
 
 use super::contacts::{self, Origin, Table};
 use super::row::{clean_text, ecoa_code, generation_code};
+use super::ssn_lookup::{HashBits, SsnLookup};
 
 super::fields! {
     ACCOUNT_NUMBER = ("account_number", true, Pii::No),
@@ -63,13 +63,6 @@ super::fields! {
     CO_DOB = ("co_dob", false, Pii::Dob),
     CO_ECOA = ("co_ecoa", false, Pii::No),
 }
-
-/// Seeks the index `consumers_ssn` on `(CAST(ssn AS INTEGER), surname)`; `?1` is the SSN's
-/// text, `?3` the same SSN as an integer. The text is compared as `+ssn`, so that SQLite
-/// never substitutes `?1` into `CAST(ssn AS INTEGER)` (constant propagation), which would
-/// then no longer match the index (SQLite 3.40 scans every consumer).
-const CONSUMER_BY_SSN: &str = "SELECT min(id) FROM consumers
-    WHERE CAST(ssn AS INTEGER) = ?3 AND surname = ?2 AND +ssn = ?1";
 
 /// Account statuses a portfolio may carry.
 pub const STATUSES: &[&str] = &["open", "paid", "settled", "recalled", "closed"];
@@ -366,7 +359,8 @@ const MAX_REMEMBERED_NUMBERS: usize = 1 << 23;
 /// SQLite keeps bindings across executions, so a row binds only its own values.
 struct Stmts<'c> {
     select_account: Statement<'c>,
-    consumer_by_ssn: Statement<'c>,
+    /// Finds consumers by SSN and surname.
+    ssn: SsnLookup<'c>,
     insert_consumer: Statement<'c>,
     /// New rows of each table, one row and [`ROWS_PER_INSERT`] rows per statement.
     accounts: Inserts<'c>,
@@ -382,54 +376,6 @@ struct Stmts<'c> {
     cause_prefix: String,
     /// Reused buffer for the `source_ref` of queued contact data.
     source_ref: String,
-    /// SSNs that may be on file (see [`Handler::expect_rows`]); `None`: look every SSN up.
-    ssns: Option<HashBits>,
-}
-
-/// A fixed-size bit set of key hashes (one bit per key, 8 MiB whatever the file size): a
-/// key whose bit is clear was never inserted; a set bit (the key, or another key with the
-/// same bit) means "maybe". One random memory access per key, no growth.
-struct HashBits {
-    words: Vec<u64>,
-    /// Bits set.
-    len: usize,
-}
-
-/// Bits of a [`HashBits`] (2^26: with 1,000,000 keys, under 2% of absent keys say "maybe").
-const HASH_BITS: u32 = 26;
-
-impl HashBits {
-    fn new() -> HashBits {
-        HashBits { words: vec![0; 1 << (HASH_BITS - 6)], len: 0 }
-    }
-
-    fn slot(key: &str) -> (usize, u64) {
-        let bit = (rustc_hash::FxBuildHasher.hash_one(key) >> (64 - HASH_BITS)) as usize;
-        (bit >> 6, 1 << (bit & 63))
-    }
-
-    /// Sets the key's bit; returns whether it was clear (the key certainly new).
-    fn insert(&mut self, key: &str) -> bool {
-        let (w, b) = Self::slot(key);
-        match self.words.get_mut(w) {
-            Some(word) if *word & b == 0 => {
-                *word |= b;
-                self.len += 1;
-                true
-            }
-            _ => false,
-        }
-    }
-
-    fn may_contain(&self, key: &str) -> bool {
-        let (w, b) = Self::slot(key);
-        self.words.get(w).is_none_or(|word| word & b != 0)
-    }
-
-    /// Keys whose bit was clear when inserted.
-    fn len(&self) -> usize {
-        self.len
-    }
 }
 
 /// Rows per multi-row `INSERT` of new placements: statement overhead (cursors opened and
@@ -566,7 +512,7 @@ impl<'c> Handler<'c> {
             cols.join(", ")
         ))?;
         select_account.raw_bind_parameter(1, id)?;
-        let consumer_by_ssn = tx.prepare(CONSUMER_BY_SSN)?;
+        let ssn = SsnLookup::new(tx)?;
         let mut insert_consumer = tx.prepare(
             "INSERT INTO consumers (surname, first_name, middle_name, generation, ssn, dob,
                                     created_run, updated_run)
@@ -634,7 +580,7 @@ impl<'c> Handler<'c> {
             max_remembered: MAX_REMEMBERED_NUMBERS,
             stmts: Stmts {
                 select_account,
-                consumer_by_ssn,
+                ssn,
                 insert_consumer,
                 accounts,
                 addresses,
@@ -645,35 +591,29 @@ impl<'c> Handler<'c> {
                 cause: String::with_capacity(64),
                 cause_prefix: format!("portfolio:{}:", ctx.file_name),
                 source_ref: String::with_capacity(64),
-                ssns: None,
             },
         })
     }
 }
 
 impl<'c> Handler<'c> {
-    /// Tells the handler that the file holds about `rows` rows. When that is many compared
-    /// with the consumers on file (at least a quarter as many, and at most 2^24 consumers),
-    /// the SSNs on file are loaded into a bit set once, and a row whose SSN is on no
-    /// consumer skips its look-up (most rows of a large new portfolio); otherwise every SSN
-    /// is looked up, and a small file never pays for reading every SSN on file.
-    pub fn expect_rows(&mut self, tx: &Connection, rows: u64) -> rusqlite::Result<()> {
-        let on_file: i64 =
-            tx.query_row("SELECT coalesce(max(id), 0) FROM consumers", [], |r| r.get(0))?;
-        let on_file = u64::try_from(on_file).unwrap_or(u64::MAX);
-        if on_file > rows.saturating_mul(4) || on_file > 1 << 24 {
-            return Ok(());
-        }
-        let mut f = HashBits::new();
-        let mut s = tx.prepare("SELECT ssn FROM consumers WHERE ssn IS NOT NULL")?;
-        let mut all = s.raw_query();
-        while let Some(r) = all.next()? {
-            if let rusqlite::types::ValueRef::Text(t) = r.get_ref(0)? {
-                f.insert(std::str::from_utf8(t).unwrap_or_default());
-            }
-        }
-        self.stmts.ssns = Some(f);
-        Ok(())
+    /// Tells the handler that the file holds about `rows` rows, so that it chooses how to
+    /// find consumers by SSN (see [`SsnLookup::plan`]; `bulk_min_rows` is
+    /// `[ingest] bulk_min_rows`).
+    pub fn expect_rows(
+        &mut self,
+        tx: &Connection,
+        rows: u64,
+        bulk_min_rows: u64,
+    ) -> rusqlite::Result<()> {
+        self.stmts.ssn.plan(tx, rows, bulk_min_rows)
+    }
+
+    /// Ends the file's rows: restores what [`Handler::expect_rows`] set aside (the SSN index,
+    /// rebuilt in one sort). Must be called, after the last [`Handler::flush`], before the
+    /// file's transaction commits.
+    pub fn finish(&mut self, tx: &Connection) -> rusqlite::Result<()> {
+        self.stmts.ssn.finish(tx)
     }
 
     /// Stores one checked row (writer thread) at once. The outer error is fatal (database
@@ -954,21 +894,7 @@ fn find_or_create_consumer(
     p: &Person,
 ) -> rusqlite::Result<(i64, bool)> {
     let found: Option<i64> = match (&p.ssn, p.dob) {
-        (Some(ssn), _) if st.ssns.as_ref().is_some_and(|f| !f.may_contain(ssn.expose_digits())) => {
-            // No consumer on file or created by this file has this SSN.
-            None
-        }
-        (Some(ssn), _) => {
-            let s = &mut st.consumer_by_ssn;
-            s.raw_bind_parameter(1, ssn.expose_digits())?;
-            s.raw_bind_parameter(2, p.surname.as_str())?;
-            s.raw_bind_parameter(3, ssn.expose_digits().parse::<i64>().ok())?;
-            let mut rows = s.raw_query();
-            match rows.next()? {
-                Some(r) => r.get(0)?,
-                None => None,
-            }
-        }
+        (Some(ssn), _) => st.ssn.find(ssn, &p.surname)?,
         (None, Some(dob)) => tx
             .prepare_cached(
                 "SELECT min(id) FROM consumers WHERE surname = ?1 AND first_name = ?2 AND dob = ?3
@@ -988,10 +914,11 @@ fn find_or_create_consumer(
     s.raw_bind_parameter(5, p.ssn.as_ref().map(|s| s.expose_digits()))?;
     s.raw_bind_parameter(6, p.dob_text.as_deref())?;
     s.raw_execute()?;
-    if let (Some(f), Some(ssn)) = (&mut st.ssns, &p.ssn) {
-        f.insert(ssn.expose_digits());
+    let id = tx.last_insert_rowid();
+    if let Some(ssn) = &p.ssn {
+        st.ssn.took(tx, ssn, id)?;
     }
-    Ok((tx.last_insert_rowid(), true))
+    Ok((id, true))
 }
 
 /// Applies a row to an existing account. Returns whether anything changed.
@@ -1024,9 +951,9 @@ fn update(
         changed = true;
     }
     changed |= update_consumer(tx, consumer_id, &p.primary, o)?;
-    if let (Some(f), Some(ssn)) = (&mut st.ssns, &p.primary.ssn) {
+    if let Some(ssn) = &p.primary.ssn {
         // The consumer may have taken this SSN.
-        f.insert(ssn.expose_digits());
+        st.ssn.took(tx, ssn, consumer_id)?;
     }
     changed |= contacts_of(tx, consumer_id, p, false, o)?;
     if let Some((co, ecoa)) = &p.co {
@@ -1230,7 +1157,9 @@ mod queued_tests {
 
     /// 100 rows of one batch: new placements (some with phone, e-mail, an associated
     /// consumer), repeats of accounts still queued and long stored (updates), consumers
-    /// shared with a queued row (a second address), associated consumers changing ECOA.
+    /// shared with a queued row (a second address), associated consumers changing ECOA, an
+    /// SSN shared by two surnames (two consumers), and a consumer given a new SSN by an
+    /// update whose SSN a later new account then carries.
     fn rows() -> Vec<String> {
         (0..100u32)
             .map(|i| {
@@ -1243,17 +1172,38 @@ mod queued_tests {
                     _ if i % 10 == 8 => (i, i - 2, 2000 + i, 100, "2"),
                     _ => (i, i, i, 100, "2"),
                 };
+                let mut surname = "DOE";
+                let mut ssn_text = format!("1234{:05}", ssn + 1);
+                match i {
+                    // The SSN of row i - 1 under another surname; the row after, again.
+                    22 | 23 | 62 | 63 => {
+                        surname = "ROE";
+                        ssn_text = format!("1234{:05}", 21 + 40 * (i / 60) + 1);
+                    }
+                    // The account of row 3 (stored) with a new SSN; the row after is a new
+                    // account with that SSN (the same consumer).
+                    30 | 31 => {
+                        ssn_text = "555121234".to_string();
+                        if i == 30 {
+                            return format!(
+                                "A3,BANK,01,2026-01-02,100,100,open,DOE,JANE,{ssn_text},3 MAIN ST,\
+                                 AUSTIN,TX,78701,,,,,,"
+                            );
+                        }
+                    }
+                    _ => {}
+                }
                 let co = if n % 4 == 0 {
                     format!("DOE,JOHN,23456{:04},{ecoa}", 100 + n)
                 } else {
                     ",,,".to_string()
                 };
                 let phone = if ssn % 3 != 1 { format!("512555{:04}", ssn) } else { String::new() };
-                let email = if ssn % 2 == 0 { format!("c{ssn}@example.com") } else { String::new() };
+                let email =
+                    if ssn % 2 == 0 { format!("c{ssn}@example.com") } else { String::new() };
                 format!(
-                    "A{n},BANK,01,2026-01-02,100,{balance},open,DOE,JANE,1234{:05},{street} MAIN ST,\
-                     AUSTIN,TX,78701,{phone},{email},{co}",
-                    ssn + 1
+                    "A{n},BANK,01,2026-01-02,100,{balance},open,{surname},JANE,{ssn_text},\
+                     {street} MAIN ST,AUSTIN,TX,78701,{phone},{email},{co}"
                 )
             })
             .collect()
@@ -1285,7 +1235,17 @@ mod queued_tests {
         out
     }
 
-    fn ingest(queued: bool, filter: bool) -> Vec<String> {
+    /// How [`ingest`] finds consumers by SSN.
+    #[derive(Clone, Copy, PartialEq)]
+    enum By {
+        Index,
+        Filter,
+        Memory,
+        /// In memory until more SSNs than fit, then filtered.
+        MemoryThenFilter,
+    }
+
+    fn ingest(queued: bool, by: By) -> Vec<String> {
         let (config, mut db, run) = test_support::fixture();
         let tx = db.conn_mut().transaction().unwrap();
         let ctx = test_support::file_ctx(&config, run);
@@ -1300,16 +1260,38 @@ mod queued_tests {
                 check(&Row::new(&rec, &resolved)).unwrap()
             })
             .collect();
-        // One consumer on file before the file, found by the SSN of row 7.
-        tx.execute(
-            "INSERT INTO consumers (surname, first_name, ssn) VALUES ('DOE', 'JANE', '123400008')",
-            [],
+        // One consumer on file before the file, found by the SSN of row 7; and two with the
+        // SSN and surname of row 11 (an older duplicate): the first of them is found.
+        tx.execute_batch(
+            "INSERT INTO consumers (surname, first_name, ssn) VALUES ('DOE', 'JANE', '123400008');
+             INSERT INTO consumers (surname, first_name, ssn) VALUES ('DOE', 'JAN', '123400012');
+             INSERT INTO consumers (surname, first_name, ssn) VALUES ('DOE', 'J', '123400012');",
         )
         .unwrap();
         let mut h = Handler::new("C", config.client("C").unwrap(), &tx, &ctx).unwrap();
-        if filter {
-            h.expect_rows(&tx, 100).unwrap();
-            assert!(h.stmts.ssns.is_some());
+        let index_sql = || -> Option<String> {
+            tx.query_row("SELECT sql FROM sqlite_schema WHERE name = 'consumers_ssn'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .unwrap()
+        };
+        let index_before = index_sql();
+        assert!(index_before.is_some());
+        match by {
+            By::Index => h.expect_rows(&tx, 100, u64::MAX).unwrap(),
+            By::Filter => {
+                h.expect_rows(&tx, 100, u64::MAX).unwrap();
+                assert!(h.stmts.ssn.filtered());
+            }
+            By::Memory | By::MemoryThenFilter => {
+                h.expect_rows(&tx, 100, 1).unwrap();
+                assert!(h.stmts.ssn.in_memory());
+                assert_eq!(index_sql(), None, "the index is set aside during the file");
+                if by == By::MemoryThenFilter {
+                    h.stmts.ssn.max_in_memory = 40;
+                }
+            }
         }
         let mut pending = Pending::default();
         let mut applied = Vec::new();
@@ -1323,7 +1305,23 @@ mod queued_tests {
             applied.push(format!("{:?}", a.unwrap().unwrap()));
         }
         h.flush(&mut pending).unwrap();
+        if by == By::MemoryThenFilter {
+            // Past 40 SSNs the index was rebuilt mid-file and SSNs filtered from then on.
+            assert!(h.stmts.ssn.filtered());
+            assert_eq!(index_sql(), index_before);
+        }
+        h.finish(&tx).unwrap();
         drop(h);
+        // The index is back as it was, and look-ups use it.
+        assert_eq!(index_sql(), index_before);
+        let plan: String = tx
+            .query_row(
+                &format!("EXPLAIN QUERY PLAN {}", crate::ingest::ssn_lookup::CONSUMER_BY_SSN),
+                ["123400008", "DOE", "123400008"],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("consumers_ssn"), "{plan}");
         let mut out = dump(&tx);
         out.extend(applied);
         out
@@ -1331,9 +1329,11 @@ mod queued_tests {
 
     #[test]
     fn queued_multi_row_inserts_store_exactly_what_row_by_row_inserts_store() {
-        let one_by_one = ingest(false, false);
-        let queued = ingest(true, false);
-        let filtered = ingest(true, true);
+        let one_by_one = ingest(false, By::Index);
+        let queued = ingest(true, By::Index);
+        let filtered = ingest(true, By::Filter);
+        let in_memory = ingest(true, By::Memory);
+        let spilled = ingest(true, By::MemoryThenFilter);
         let count = |t: &str| one_by_one.iter().filter(|l| l.starts_with(t)).count();
         // The batch exercises what it is meant to: full multi-row statements, updates of
         // queued and stored accounts, shared consumers with a second address, ECOA changes.
@@ -1347,7 +1347,25 @@ mod queued_tests {
             .filter(|l| l.starts_with("accounts:") && l.contains("|Null|Integer(1)|Text(\"1\")|"))
             .count();
         assert_eq!(of_first, 1);
+        let of_second = one_by_one
+            .iter()
+            .filter(|l| l.starts_with("accounts:") && l.contains("|Null|Integer(2)|Text(\"1\")|"))
+            .count();
+        assert_eq!(of_second, 1);
         assert!(count("phones:") > ROWS_PER_INSERT && count("emails:") > ROWS_PER_INSERT);
+        // One SSN under two surnames is two consumers, each found again by its surname.
+        let roe: Vec<&String> = one_by_one
+            .iter()
+            .filter(|l| l.starts_with("consumers:") && l.contains("ROE"))
+            .collect();
+        assert_eq!(roe.len(), 2, "{roe:?}");
+        // The consumer of account A3 took SSN 555121234, and the new account A31 is theirs.
+        let took: Vec<&String> = one_by_one
+            .iter()
+            .filter(|l| l.starts_with("consumers:") && l.contains("555121234"))
+            .collect();
+        assert_eq!(took.len(), 1, "{took:?}");
+        assert!(one_by_one.iter().any(|l| l.starts_with("consumer_events:") && l.contains("ssn")));
         assert_eq!(queued.len(), one_by_one.len());
         for (q, o) in queued.iter().zip(&one_by_one) {
             assert_eq!(q, o);
@@ -1356,6 +1374,16 @@ mod queued_tests {
         assert_eq!(filtered.len(), one_by_one.len());
         for (f, o) in filtered.iter().zip(&one_by_one) {
             assert_eq!(f, o);
+        }
+        // So does holding the SSNs in memory with the index set aside.
+        assert_eq!(in_memory.len(), one_by_one.len());
+        for (m, o) in in_memory.iter().zip(&one_by_one) {
+            assert_eq!(m, o);
+        }
+        // And going on filtered when more SSNs than fit in memory come.
+        assert_eq!(spilled.len(), one_by_one.len());
+        for (s, o) in spilled.iter().zip(&one_by_one) {
+            assert_eq!(s, o);
         }
     }
 }
@@ -1369,7 +1397,7 @@ mod plan_tests {
         let db = Db::open_in_memory().unwrap();
         let plan: Vec<String> = db
             .conn()
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", super::CONSUMER_BY_SSN))
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", crate::ingest::ssn_lookup::CONSUMER_BY_SSN))
             .unwrap()
             .query_map(["123456789", "DOE", "123456789"], |r| r.get(3))
             .unwrap()

@@ -205,6 +205,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn files_sqlite_creates_itself_are_private() {
+        // Built with SQLITE_DEFAULT_FILE_PERMISSIONS=0600 (.cargo/config.toml): a database
+        // SQLite creates without our help, its WAL, and its temporary files (the sorter's
+        // runs hold SSNs) are owner-only whatever the umask.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("plain.db");
+        let c = Connection::open(&p).unwrap();
+        c.pragma_update(None, "journal_mode", "WAL").unwrap();
+        c.execute_batch("CREATE TABLE t (x)").unwrap();
+        for f in [p.clone(), dir.path().join("plain.db-wal")] {
+            let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", f.display());
+        }
+        let opts: Vec<String> = c
+            .prepare("PRAGMA compile_options")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(opts.iter().any(|o| o == "DEFAULT_FILE_PERMISSIONS=0600"), "{opts:?}");
+    }
+
+    #[test]
     fn database_is_private_and_migrated() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("var/skiptrace.db");

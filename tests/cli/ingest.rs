@@ -961,3 +961,82 @@ fn ingest_leaves_no_dangling_reference_although_sqlite_does_not_enforce_them_dur
         .unwrap();
     assert_eq!(n, 1);
 }
+
+#[test]
+fn a_large_file_rebuilding_the_ssn_index_stores_exactly_what_row_by_row_upkeep_stores() {
+    // `[ingest] bulk_min_rows = 1` makes every demo portfolio "large": the SSN index is set
+    // aside for the file's transaction and rebuilt before the commit.
+    let ingest_all = |bulk: bool| {
+        let wd = Workdir::new();
+        copy_demo(&wd);
+        let cfg = wd.join("fixtures/demo/skiptrace.toml");
+        let text = std::fs::read_to_string(&cfg).unwrap();
+        let min = if bulk { 1 } else { u64::MAX };
+        let text = text.replace("[ingest]\n", &format!("[ingest]\nbulk_min_rows = {min}\n"));
+        std::fs::write(&cfg, text).unwrap();
+        let version = |wd: &Workdir| -> i64 {
+            wd.db().query_row("PRAGMA schema_version", [], |r| r.get(0)).unwrap()
+        };
+        // The database exists (and is migrated) before the first file.
+        drop(skiptrace::store::Db::open(&wd.join("var/skiptrace.db")).unwrap());
+        let before = version(&wd);
+        for (file, client) in [
+            ("riverbend-portfolio.csv", "RIVERBEND"),
+            ("northwind-portfolio.csv", "NORTHWIND"),
+            ("riverbend-portfolio-update.csv", "RIVERBEND"),
+            ("bad-portfolio.csv", "RIVERBEND"),
+            ("locate/portfolio.csv", "LOCDEMO"),
+        ] {
+            let path = format!("fixtures/demo/{file}");
+            let o = wd
+                .cmd()
+                .args(["--config", "fixtures/demo/skiptrace.toml", "ingest", "portfolio", &path])
+                .args(["--client", client, "--as-of", "2026-11-20"])
+                .output()
+                .unwrap();
+            assert!(matches!(o.status.code(), Some(0) | Some(1)), "{file}: {}", show(&o));
+        }
+        let db = wd.db();
+        let sql: Option<String> = db
+            .query_row("SELECT sql FROM sqlite_schema WHERE name = 'consumers_ssn'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(sql.is_some_and(|s| s.contains("CAST(ssn AS INTEGER), surname")));
+        let ok: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(ok, "ok");
+        let mut rows = Vec::new();
+        for t in [
+            "consumers",
+            "accounts",
+            "account_consumers",
+            "addresses",
+            "phones",
+            "emails",
+            "account_events",
+            "consumer_events",
+        ] {
+            let mut s = db.prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2")).unwrap();
+            let names: Vec<String> = s.column_names().map(String::from).collect();
+            let mut q = s.raw_query();
+            while let Some(r) = q.next().unwrap() {
+                let vals: Vec<String> = (0..names.len())
+                    .filter(|&i| names[i] != "at")
+                    .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).unwrap()))
+                    .collect();
+                rows.push(format!("{t}: {}", vals.join("|")));
+            }
+        }
+        (rows, version(&wd) - before)
+    };
+    let (bulk, bulk_changes) = ingest_all(true);
+    let (rowwise, rowwise_changes) = ingest_all(false);
+    // The index was dropped and created again (each bumps the schema version) only when asked.
+    assert!(bulk_changes >= 2, "{bulk_changes}");
+    assert_eq!(rowwise_changes, 0);
+    assert!(bulk.len() > 1000, "{}", bulk.len());
+    assert_eq!(bulk.len(), rowwise.len());
+    for (b, r) in bulk.iter().zip(&rowwise) {
+        assert_eq!(b, r);
+    }
+}
