@@ -37,6 +37,9 @@ pub struct LeadStats {
     pub existing_leads: u64,
     /// Values the consumer already has as current contact data (no lead made).
     pub already_current: u64,
+    /// Addresses the consumer had before (`previous`) that the source saw no later than the
+    /// current one (no lead made: a source's list of past addresses is not a move back).
+    pub already_previous: u64,
     /// New leads applied automatically (at or above the auto-accept threshold).
     pub auto_accepted: u64,
     /// New leads waiting for review.
@@ -125,36 +128,53 @@ pub fn store_matches(
             stats.addresses_marked_bad +=
                 mark_address_bad(&tx, d.consumer_id, old, run_id, &cause)?;
         }
+        // What the consumer's history says of each address the source gives, and when the
+        // source last saw the one that is current for us (if it gives it).
+        let mut given = Vec::with_capacity(r.addresses.len());
+        let mut current_seen: Option<Option<Date>> = None;
         for a in &r.addresses {
             let addr = normalize_address(&a.address);
             let value = serde_json::to_string(&addr)?;
+            let known = contact_status(&tx, d.consumer_id, Kind::Address, &value)?;
+            if known.as_deref() == Some("current") {
+                current_seen = Some(current_seen.flatten().max(a.last_seen));
+            }
+            given.push((a, value, known));
+        }
+        for (a, value, known) in given {
             if let Some(id) = base.existing(&tx, Kind::Address, &value)? {
                 state.lead_ids.insert(id);
                 stats.existing_leads += 1;
                 continue;
             }
-            match contact_status(&tx, d.consumer_id, Kind::Address, &value)? {
-                Some(s) if s == "current" => {
+            match known.as_deref() {
+                Some("current") => {
                     stats.already_current += 1;
                     continue;
                 }
-                known => {
-                    let mut expl = explanation.clone();
-                    expl["hit"]["known_status"] = serde_json::json!(known);
-                    let (id, new) =
-                        base.insert(&tx, Kind::Address, &value, a.first_seen, a.last_seen, &expl)?;
-                    state.lead_ids.insert(id);
-                    if new {
-                        *stats.new_leads.entry("address".into()).or_default() += 1;
-                        if decision == Decision::Accept && known.as_deref() != Some("bad") {
-                            movers.push((d.consumer_id, id, pair.weight, a.last_seen));
-                        } else {
-                            stats.pending += 1;
-                        }
-                    } else {
-                        stats.existing_leads += 1;
-                    }
+                Some("previous") if !moved_back(&tx, d.consumer_id, a.last_seen, current_seen)? => {
+                    // A past address the source lists with the others: nothing new.
+                    stats.already_previous += 1;
+                    continue;
                 }
+                _ => {}
+            }
+            let mut expl = explanation.clone();
+            expl["hit"]["known_status"] = serde_json::json!(known);
+            let (id, new) =
+                base.insert(&tx, Kind::Address, &value, a.first_seen, a.last_seen, &expl)?;
+            state.lead_ids.insert(id);
+            if !new {
+                stats.existing_leads += 1;
+                continue;
+            }
+            *stats.new_leads.entry("address".into()).or_default() += 1;
+            // A bad address, or a previous one the consumer may have moved back to, waits
+            // for a reviewer whatever the score.
+            if decision == Decision::Accept && known.is_none_or(|k| k != "bad" && k != "previous") {
+                movers.push((d.consumer_id, id, pair.weight, a.last_seen));
+            } else {
+                stats.pending += 1;
             }
         }
         // Phones and e-mails: a lead each, auto-accepted when the match is.
@@ -193,7 +213,8 @@ pub fn store_matches(
                 continue;
             }
             *stats.new_leads.entry(kind.as_str().into()).or_default() += 1;
-            if decision == Decision::Accept && known.as_deref() != Some("bad") {
+            // A bad or previous number or e-mail waits for a reviewer whatever the score.
+            if decision == Decision::Accept && known.is_none_or(|k| k != "bad" && k != "previous") {
                 apply_lead(&tx, id, as_of, Some(run_id), "auto_accepted", "skiptrace")?;
                 stats.auto_accepted += 1;
             } else {
@@ -358,6 +379,28 @@ impl NewLead<'_> {
 }
 
 /// The status of a value among the consumer's contact data, if present.
+/// Whether a source's sighting of a previous address (last seen `last_seen`) may mean the
+/// consumer moved back: the source saw it after it last saw the current address
+/// (`current_seen`, when the same record gives the current address with a date), or else
+/// after the current address was first seen by us. Unknown dates, or no current address, say "maybe".
+fn moved_back(
+    conn: &Connection,
+    consumer_id: i64,
+    last_seen: Option<Date>,
+    current_seen: Option<Option<Date>>,
+) -> anyhow::Result<bool> {
+    let Some(seen) = last_seen else { return Ok(true) };
+    let since = match current_seen.flatten() {
+        Some(in_record) => Some(in_record),
+        None => conn
+            .prepare_cached(
+                "SELECT max(first_seen) FROM addresses WHERE consumer_id = ?1 AND status = 'current'",
+            )?
+            .query_row(params![consumer_id], |r| r.get::<_, Option<Date>>(0))?,
+    };
+    Ok(since.is_none_or(|since| seen > since))
+}
+
 fn contact_status(
     conn: &Connection,
     consumer_id: i64,
@@ -1251,6 +1294,129 @@ mod tests {
         db.conn()
             .query_row("SELECT status FROM addresses WHERE id = ?1", [id], |r| r.get(0))
             .unwrap()
+    }
+
+    /// A vendor record listing addresses with the dates the vendor saw them.
+    fn vendor(id: &str, addresses: &[(&str, &str)]) -> LocateRecord {
+        LocateRecord {
+            source: "vendor".into(),
+            source_record_id: id.into(),
+            addresses: addresses
+                .iter()
+                .map(|&(line1, last_seen)| AddressHit {
+                    address: PostalAddress {
+                        line1: line1.into(),
+                        city: "DALLAS".into(),
+                        state: "TX".into(),
+                        zip: "75201".into(),
+                        ..PostalAddress::default()
+                    },
+                    first_seen: Some(jiff::civil::date(2025, 1, 1)),
+                    last_seen: Some(last_seen.parse().unwrap()),
+                })
+                .collect(),
+            ..LocateRecord::default()
+        }
+    }
+
+    fn current_line1(db: &Db) -> Vec<String> {
+        db.conn()
+            .prepare("SELECT line1 FROM addresses WHERE consumer_id = 1 AND status = 'current'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_past_address_listed_again_never_displaces_the_current_one() {
+        let db = db();
+        let as_of = jiff::civil::date(2026, 11, 20);
+        let d = [debtor()];
+        // Night 1: the vendor lists a new address and the one on file, seen alike; the new
+        // one is applied and the address on file becomes previous.
+        let recs = vec![vendor("V1", &[("9 ELM ST", "2026-11-17"), ("5 PINE AVE", "2026-11-17")])];
+        let mut st = RunState::default();
+        let s =
+            store_matches(&db, 1, as_of, &d, &recs, &link(Decision::Accept, 1), &mut st).unwrap();
+        assert_eq!((s.auto_accepted, s.already_current), (1, 1));
+        assert_eq!(current_line1(&db), ["9 ELM ST"]);
+        assert_eq!(status_of(&db, 100), "previous");
+        // Night 2, the same record: the previous address is not news, nothing moves.
+        let mut st = RunState::default();
+        let s =
+            store_matches(&db, 1, as_of, &d, &recs, &link(Decision::Accept, 1), &mut st).unwrap();
+        assert_eq!((s.auto_accepted, s.pending, s.already_previous), (0, 0, 1), "{s:?}");
+        assert_eq!(current_line1(&db), ["9 ELM ST"]);
+        let leads: i64 =
+            db.conn().query_row("SELECT count(*) FROM leads", [], |r| r.get(0)).unwrap();
+        assert_eq!(leads, 1);
+        // A record giving the past address alone, last seen before the current address was
+        // first seen (2025-01-01, the vendor's first sighting): nothing either.
+        let stale = vec![vendor("V2", &[("5 PINE AVE", "2024-12-01")])];
+        let s =
+            store_matches(&db, 1, as_of, &d, &stale, &link(Decision::Accept, 1), &mut st).unwrap();
+        assert_eq!((s.auto_accepted, s.pending, s.already_previous), (0, 0, 1), "{s:?}");
+        // Seen there after the current address: maybe a move back, for a reviewer only.
+        let back = vec![vendor("V3", &[("9 ELM ST", "2026-03-01"), ("5 PINE AVE", "2026-11-17")])];
+        let s =
+            store_matches(&db, 1, as_of, &d, &back, &link(Decision::Accept, 1), &mut st).unwrap();
+        assert_eq!((s.auto_accepted, s.pending), (0, 1), "{s:?}");
+        assert_eq!(current_line1(&db), ["9 ELM ST"]);
+        let known: String = db
+            .conn()
+            .query_row(
+                "SELECT json_extract(explanation, '$.hit.known_status') FROM leads
+                 WHERE source_record_id = 'V3'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(known, "previous");
+    }
+
+    #[test]
+    fn a_previous_or_bad_phone_waits_for_review_and_a_new_one_applies() {
+        let db = db();
+        db.conn()
+            .execute_batch(
+                "INSERT INTO phones (consumer_id, number, source, first_seen, last_seen, status)
+                 VALUES (1, '2145550100', 'client:C', '2026-01-01', '2026-01-01', 'previous'),
+                        (1, '2145550101', 'client:C', '2026-01-01', '2026-01-01', 'bad');",
+            )
+            .unwrap();
+        let phone = |n: &str| crate::locate::record::PhoneHit {
+            number: n.into(),
+            line_type: None,
+            vendor_score: None,
+            first_seen: None,
+            last_seen: None,
+        };
+        let rec = LocateRecord {
+            source: "vendor".into(),
+            source_record_id: "P1".into(),
+            phones: vec![phone("2145550100"), phone("2145550101"), phone("2145550102")],
+            ..LocateRecord::default()
+        };
+        let as_of = jiff::civil::date(2026, 11, 20);
+        let mut st = RunState::default();
+        let s =
+            store_matches(&db, 1, as_of, &[debtor()], &[rec], &link(Decision::Accept, 1), &mut st)
+                .unwrap();
+        assert_eq!((s.auto_accepted, s.pending), (1, 2), "{s:?}");
+        let phones: Vec<(String, String)> = db
+            .conn()
+            .prepare("SELECT number, status FROM phones ORDER BY number")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let want = [("2145550100", "previous"), ("2145550101", "bad"), ("2145550102", "current")];
+        let want: Vec<(String, String)> =
+            want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        assert_eq!(phones, want);
     }
 
     #[test]

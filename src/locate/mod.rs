@@ -422,7 +422,7 @@ impl LocateOutcome {
                 l.matched_records,
                 l.auto_accepted,
                 l.pending,
-                l.existing_leads + l.already_current,
+                l.existing_leads + l.already_current + l.already_previous,
                 l.deceased_hits,
                 l.bankruptcy_hits,
                 l.addresses_marked_bad,
