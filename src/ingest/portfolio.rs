@@ -943,6 +943,11 @@ fn update(
         if before.as_deref() == Some(v.as_str()) {
             continue;
         }
+        if client_last(tx, account_id, field, before.as_deref())?.as_deref() == Some(v.as_str()) {
+            // The client sends what it sent before; the value on file changed since through
+            // skiptrace itself (a payment, a contact event, a dispute ...) and stays.
+            continue;
+        }
         tx.prepare_cached(&format!(
             "UPDATE accounts SET {field} = ?1, updated_run = ?2 WHERE id = ?3"
         ))?
@@ -976,6 +981,32 @@ fn update(
         }
     }
     Ok(changed)
+}
+
+/// The value the client last sent for an account field: the value before the field's first
+/// change (an account is created from its client's file), then each value a client file set
+/// (events caused by `portfolio:` rows); `stored` when the field never changed.
+fn client_last(
+    tx: &Connection,
+    account_id: i64,
+    field: &str,
+    stored: Option<&str>,
+) -> rusqlite::Result<Option<String>> {
+    let mut st = tx.prepare_cached(
+        "SELECT old_value, new_value, cause LIKE 'portfolio:%' FROM account_events
+         WHERE account_id = ?1 AND field = ?2 ORDER BY id",
+    )?;
+    let mut rows = st.query(params![account_id, field])?;
+    let mut last: Option<Option<String>> = None;
+    while let Some(r) = rows.next()? {
+        if last.is_none() {
+            last = Some(r.get(0)?);
+        }
+        if r.get::<_, bool>(2)? {
+            last = Some(r.get(1)?);
+        }
+    }
+    Ok(last.unwrap_or_else(|| stored.map(str::to_string)))
 }
 
 /// Writes an account event.

@@ -1040,3 +1040,62 @@ fn a_large_file_rebuilding_the_ssn_index_stores_exactly_what_row_by_row_upkeep_s
         assert_eq!(b, r);
     }
 }
+
+#[test]
+fn a_client_file_repeating_its_values_does_not_undo_payments_but_its_changes_apply() {
+    let wd = setup();
+    let placed = |extra: &str| {
+        format!(
+            "{HEADER}\n{}\n{}\n",
+            row("A-1", "123-45-6701", |_| {}),
+            row(extra, "123-45-6702", |_| {})
+        )
+    };
+    wd.write("p1.csv", placed("A-2"));
+    assert_eq!(ingest(&wd, &["portfolio", "p1.csv", "--client", "ACME"]).status.code(), Some(0));
+    wd.write(
+        "pay.csv",
+        "client_id,account_number,posted_date,amount,kind,reference\n\
+         ACME,A-1,2026-11-05,\"$1,250.00\",payment,R1\n",
+    );
+    assert_eq!(ingest(&wd, &["payments", "pay.csv"]).status.code(), Some(0));
+    let a1 = |wd: &Workdir| -> (String, String) {
+        wd.db()
+            .query_row(
+                "SELECT current_balance, status FROM accounts WHERE account_number = 'A-1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+    };
+    assert_eq!(a1(&wd), ("0".into(), "paid".into()));
+    // The client's next file still carries A-1 as it was (balance 1,250, open).
+    wd.write("p2.csv", placed("A-3"));
+    let o = ingest(&wd, &["portfolio", "p2.csv", "--client", "ACME"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("(1 new, 0 updated, 1 unchanged)"), "{out}");
+    assert_eq!(a1(&wd), ("0".into(), "paid".into()));
+    let refresh_events =
+        "SELECT count(*) FROM account_events WHERE cause LIKE 'portfolio:p2.csv:%'";
+    assert_eq!(count(&wd, refresh_events), 0);
+    // A value the client changed is applied, with its event.
+    wd.write(
+        "p3.csv",
+        format!(
+            "{HEADER}\n{}\n",
+            row("A-1", "123-45-6701", |v| v[col("status")] = "recalled".into())
+        ),
+    );
+    let o = ingest(&wd, &["portfolio", "p3.csv", "--client", "ACME"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert_eq!(a1(&wd), ("0".into(), "recalled".into()));
+    let status_events = "SELECT count(*) FROM account_events
+         WHERE cause LIKE 'portfolio:p3.csv:%' AND field = 'status' AND old_value = 'paid'
+           AND new_value = 'recalled'";
+    assert_eq!(count(&wd, status_events), 1);
+    assert_eq!(
+        count(&wd, "SELECT count(*) FROM account_events WHERE cause LIKE 'portfolio:p3.csv:%'"),
+        1
+    );
+}
