@@ -64,6 +64,18 @@ super::fields! {
     CO_ECOA = ("co_ecoa", false, Pii::No),
 }
 
+/// The tables a portfolio file writes (besides `input_files` and the audit log).
+pub const TABLES: &[&str] = &[
+    "consumers",
+    "accounts",
+    "account_consumers",
+    "addresses",
+    "phones",
+    "emails",
+    "account_events",
+    "consumer_events",
+];
+
 /// Account statuses a portfolio may carry.
 pub const STATUSES: &[&str] = &["open", "paid", "settled", "recalled", "closed"];
 
@@ -1243,16 +1255,7 @@ mod queued_tests {
     /// Every row of the tables a portfolio writes, in id order.
     fn dump(c: &Connection) -> Vec<String> {
         let mut out = Vec::new();
-        for t in [
-            "consumers",
-            "accounts",
-            "account_consumers",
-            "addresses",
-            "phones",
-            "emails",
-            "account_events",
-            "consumer_events",
-        ] {
+        for t in TABLES {
             let mut s = c.prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2")).unwrap();
             let n = s.column_count();
             let mut rows = s.raw_query();

@@ -1006,16 +1006,7 @@ fn a_large_file_rebuilding_the_ssn_index_stores_exactly_what_row_by_row_upkeep_s
         let ok: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
         assert_eq!(ok, "ok");
         let mut rows = Vec::new();
-        for t in [
-            "consumers",
-            "accounts",
-            "account_consumers",
-            "addresses",
-            "phones",
-            "emails",
-            "account_events",
-            "consumer_events",
-        ] {
+        for t in skiptrace::ingest::portfolio::TABLES {
             let mut s = db.prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2")).unwrap();
             let names: Vec<String> = s.column_names().map(String::from).collect();
             let mut q = s.raw_query();
