@@ -1,21 +1,32 @@
-//! Cycle-to-cycle comparison of two Metro 2 files from the same furnisher.
+//! Cycle-to-cycle comparison of two Metro 2 files from the same furnisher, in bounded memory.
 //!
 //! Accounts are joined on (identification number, consumer account number), following an L1
 //! change reported in the earlier file. For each account present in both, the fields that
 //! changed (SSN and date of birth masked); and flags for the longitudinal checks (metro2.md
 //! §5.3 PROG-* rules): a re-aged date of first delinquency, an account gone without a DA,
 //! status moves that make no sense, a changed date opened or charge-off amount, a repeated L1.
-//! The earlier file is held in memory as encoded records (about its size on disk); the later
-//! one streams. This module must not print.
+//!
+//! The earlier file's data records (key, encoded record, file order) and its L1 aliases go
+//! into a private temporary SQLite database (a throwaway index with a bounded page cache, in
+//! an owner-only temporary directory that is deleted when the comparison ends, also on
+//! error); the later file streams, and each of its accounts is looked up by key and deleted
+//! from that store. The accounts left at the end are the removed ones, in the earlier file's
+//! order. Results are handed to a sink as they are found ([`Event`]); only counts are kept,
+//! so memory does not grow with the number of accounts. The temporary store is not the
+//! system of record: this module must not open the skiptrace database, and must not print.
 
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 
-use rustc_hash::FxHashMap;
+use rusqlite::Connection;
 use serde::Serialize;
 
-use super::codec::{FieldIssue, TextMode};
+use super::codec::{FieldIssue, TextMode, Value};
+use super::layout::{FieldSpec, Segment};
 use super::model::DataRecord;
 use super::reader::{Kind, ReadError, Reader, Slot};
+
+/// Page cache of the temporary store, in KiB (SQLite's negative `cache_size`).
+const CACHE_KIB: i64 = 32 * 1024;
 
 /// One changed field of an account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -31,11 +42,12 @@ pub struct FieldChange {
 }
 
 /// The changes of one account between the two files.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct AccountChanges {
     /// Consumer account number in the later file.
     pub account: String,
-    /// Changed fields, in layout order.
+    /// Changed fields, in layout order (fields of segments the later file no longer has
+    /// come last).
     pub changes: Vec<FieldChange>,
 }
 
@@ -52,108 +64,271 @@ pub struct Flag {
     pub message: String,
 }
 
-/// The comparison.
+/// The counts of a comparison (the report itself streams as [`Event`]s).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct DiffReport {
+pub struct Summary {
     /// Data records in the earlier file.
     pub old_records: u64,
     /// Data records in the later file.
     pub new_records: u64,
     /// Accounts only in the later file.
-    pub added: Vec<String>,
+    pub added: u64,
     /// Accounts only in the earlier file.
-    pub removed: Vec<String>,
+    pub removed: u64,
     /// Accounts with changed fields.
-    pub changed: Vec<AccountChanges>,
-    /// Flags, in the later file's order (removed accounts last).
-    pub flags: Vec<Flag>,
-    /// Structural problems met while reading (run `metro2 validate` for details).
+    pub changed: u64,
+    /// Flags raised.
+    pub flags: u64,
+    /// Structural problems met while reading either file (run `metro2 validate` for details).
     pub read_findings: u64,
 }
 
-type Key = (String, String);
-
-fn key(id: &str, acct: &str) -> Key {
-    (id.trim().to_string(), acct.to_string())
+/// One item of the report, handed to the sink as soon as it is known. The order is
+/// deterministic: the later file's accounts in its order (an account's changes, then its
+/// flags), then the removed accounts in the earlier file's order (each followed by its
+/// flag), then the summary. Serialised as one JSON object with a `type` member
+/// (`changed`, `flag`, `added`, `removed`, `summary`).
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event<'a> {
+    /// An account present in both files whose fields changed.
+    Changed(&'a AccountChanges),
+    /// A flag on an account.
+    Flag(&'a Flag),
+    /// An account only in the later file.
+    Added {
+        /// Consumer account number.
+        account: &'a str,
+    },
+    /// An account only in the earlier file.
+    Removed {
+        /// Consumer account number.
+        account: &'a str,
+    },
+    /// The counts, last.
+    Summary(&'a Summary),
 }
 
-/// Compares two files.
-pub fn diff<A: Read, B: Read>(old: A, new: B) -> Result<DiffReport, ReadError> {
-    let mut rep = DiffReport::default();
+/// A comparison that could not be completed (problems inside records are counted as read
+/// findings instead).
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    /// The earlier file cannot be read as Metro 2 (or reading it failed).
+    #[error("the earlier file")]
+    Old(#[source] ReadError),
+    /// The later file cannot be read as Metro 2 (or reading it failed).
+    #[error("the later file")]
+    New(#[source] ReadError),
+    /// The temporary directory for the earlier file's records cannot be created.
+    #[error("creating a temporary directory for the comparison")]
+    TempDir(#[source] io::Error),
+    /// The temporary store of the earlier file's records failed (disk full, ...).
+    #[error("temporary store of the earlier file's records")]
+    Store(#[from] rusqlite::Error),
+    /// The sink failed (writing the report).
+    #[error("writing the report")]
+    Output(#[source] io::Error),
+}
+
+impl DiffError {
+    /// The bounded error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DiffError::Old(e) | DiffError::New(e) => e.code(),
+            DiffError::TempDir(_) => "io_error",
+            DiffError::Store(_) => "diff_temp_store_failed",
+            DiffError::Output(_) => "io_error",
+        }
+    }
+}
+
+/// The earlier file's records, outside the process heap: a SQLite database in a private
+/// temporary directory, both removed on drop (the connection closes first).
+struct Store {
+    conn: Connection,
+    _dir: tempfile::TempDir,
+}
+
+impl Store {
+    fn open() -> Result<Store, DiffError> {
+        let dir = tempfile::Builder::new()
+            .prefix("skiptrace-diff-")
+            .tempdir()
+            .map_err(DiffError::TempDir)?;
+        let conn = Connection::open(dir.path().join("earlier.db"))?;
+        // A throwaway database: no journal, no fsync, one connection.
+        conn.pragma_update(None, "journal_mode", "OFF")?;
+        conn.pragma_update(None, "synchronous", "OFF")?;
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+        conn.execute_batch(
+            "CREATE TABLE earlier (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, acct TEXT NOT NULL,
+                                   rec BLOB NOT NULL);
+             CREATE UNIQUE INDEX earlier_key ON earlier (id, acct);
+             CREATE TABLE alias (id TEXT NOT NULL, acct TEXT NOT NULL, old_id TEXT NOT NULL,
+                                 old_acct TEXT NOT NULL, PRIMARY KEY (id, acct)) WITHOUT ROWID;
+             BEGIN;",
+        )?;
+        Ok(Store { conn, _dir: dir })
+    }
+}
+
+/// Compares two files, handing each result to `sink` as it is found (see [`Event`] for the
+/// order), the summary last, and returns the counts. Memory stays bounded whatever the file
+/// sizes: the earlier file's records wait in a temporary on-disk store (about the earlier
+/// file's size, deleted before returning).
+pub fn diff<A: Read, B: Read>(
+    old: A,
+    new: B,
+    sink: &mut dyn FnMut(Event<'_>) -> io::Result<()>,
+) -> Result<Summary, DiffError> {
+    let store = Store::open()?;
+    let conn = &store.conn;
+    let mut sum = Summary::default();
     let mut slot = Slot::default();
     let mut findings = Vec::new();
-    // Earlier file: encoded records by key, plus L1 aliases (new key -> old key).
-    let mut olds: FxHashMap<Key, Vec<u8>> = FxHashMap::default();
-    let mut order: Vec<Key> = Vec::new();
-    let mut alias: FxHashMap<Key, Key> = FxHashMap::default();
-    let mut r = Reader::new(old);
-    while let Some(k) = r.read(&mut slot, &mut findings)? {
-        if k != Kind::Data {
-            continue;
-        }
-        rep.old_records += 1;
-        let b = &slot.data.base;
-        let k = key(&b.identification_number, &b.consumer_account_number);
-        if let Some(l1) = &slot.data.l1 {
-            let acct = match l1.change_indicator {
-                1 | 3 => l1.new_consumer_account_number.as_str(),
-                _ => b.consumer_account_number.as_str(),
-            };
-            let id = match l1.change_indicator {
-                2 | 3 => l1.new_identification_number.as_str(),
-                _ => b.identification_number.as_str(),
-            };
-            alias.insert(key(id, acct), k.clone());
-        }
-        let mut buf = Vec::with_capacity(slot.data.content_len());
-        if slot.data.encode(&mut buf, 0, TextMode::Preserve).is_ok() && !olds.contains_key(&k) {
-            order.push(k.clone());
-            olds.insert(k, buf);
+
+    // Earlier file: encoded records by key (the first of a repeated key wins), in file order,
+    // plus L1 aliases (new key -> old key; the last one wins).
+    {
+        let mut insert =
+            conn.prepare("INSERT OR IGNORE INTO earlier (id, acct, rec) VALUES (?1, ?2, ?3)")?;
+        let mut alias = conn.prepare(
+            "INSERT OR REPLACE INTO alias (id, acct, old_id, old_acct) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let mut buf = Vec::with_capacity(2048);
+        let mut r = Reader::new(old);
+        loop {
+            let k = r.read(&mut slot, &mut findings).map_err(DiffError::Old)?;
+            sum.read_findings += findings.len() as u64;
+            findings.clear();
+            let Some(k) = k else { break };
+            if k != Kind::Data {
+                continue;
+            }
+            sum.old_records += 1;
+            let b = &slot.data.base;
+            let (id, acct) = (b.identification_number.trim(), b.consumer_account_number.as_str());
+            if let Some(l1) = &slot.data.l1 {
+                let new_acct = match l1.change_indicator {
+                    1 | 3 => l1.new_consumer_account_number.as_str(),
+                    _ => acct,
+                };
+                let new_id = match l1.change_indicator {
+                    2 | 3 => l1.new_identification_number.trim(),
+                    _ => id,
+                };
+                alias.execute((new_id, new_acct, id, acct))?;
+            }
+            buf.clear();
+            if slot.data.encode(&mut buf, 0, TextMode::Preserve).is_ok() {
+                insert.execute((id, acct, &buf[..]))?;
+            }
         }
     }
-    rep.read_findings += findings.len() as u64;
-    findings.clear();
-    let mut r = Reader::new(new);
+
+    // Later file: streams; each account is taken out of the store.
+    let mut cmp = Comparer::default();
     let mut issues: Vec<FieldIssue> = Vec::new();
-    while let Some(k) = r.read(&mut slot, &mut findings)? {
-        if k != Kind::Data {
-            continue;
+    let mut o = DataRecord::default();
+    {
+        let mut take =
+            conn.prepare("DELETE FROM earlier WHERE id = ?1 AND acct = ?2 RETURNING rec")?;
+        let mut find_alias =
+            conn.prepare("SELECT old_id, old_acct FROM alias WHERE id = ?1 AND acct = ?2")?;
+        let mut r = Reader::new(new);
+        loop {
+            let k = r.read(&mut slot, &mut findings).map_err(DiffError::New)?;
+            sum.read_findings += findings.len() as u64;
+            findings.clear();
+            let Some(k) = k else { break };
+            if k != Kind::Data {
+                continue;
+            }
+            sum.new_records += 1;
+            let n = &slot.data;
+            let (id, acct) =
+                (n.base.identification_number.trim(), n.base.consumer_account_number.as_str());
+            let mut found = take_into(&mut take, id, acct, &mut o, &mut issues)?;
+            if !found {
+                let target: Option<(String, String)> = {
+                    let mut rows = find_alias.query((id, acct))?;
+                    match rows.next()? {
+                        Some(row) => Some((row.get(0)?, row.get(1)?)),
+                        None => None,
+                    }
+                };
+                match target {
+                    // An alias whose account was already matched (or never stored): nothing
+                    // to compare, and not a new account either.
+                    Some((oid, oacct)) => {
+                        found = take_into(&mut take, &oid, &oacct, &mut o, &mut issues)?;
+                        if !found {
+                            continue;
+                        }
+                    }
+                    None => {
+                        sum.added += 1;
+                        sink(Event::Added { account: acct }).map_err(DiffError::Output)?;
+                        continue;
+                    }
+                }
+            }
+            cmp.compare(&o, n, &mut sum, sink)?;
         }
-        rep.new_records += 1;
-        let n = &slot.data;
-        let nk = key(&n.base.identification_number, &n.base.consumer_account_number);
-        let ok = if olds.contains_key(&nk) { Some(nk.clone()) } else { alias.get(&nk).cloned() };
-        let Some(ok) = ok else {
-            rep.added.push(n.base.consumer_account_number.clone());
-            continue;
-        };
-        let Some(bytes) = olds.remove(&ok) else { continue };
-        let o = decode(&bytes, &mut issues);
-        compare(&o, n, &mut rep);
     }
-    rep.read_findings += findings.len() as u64;
-    for k in order {
-        let Some(bytes) = olds.remove(&k) else { continue };
-        let o = decode(&bytes, &mut issues);
-        rep.removed.push(k.1.clone());
-        let s = o.base.account_status.as_str();
-        if !matches!(s, "DA" | "DF") {
-            rep.flags.push(Flag {
-                kind: "diff.disappeared_without_da",
-                account: k.1,
-                message: format!(
-                    "the account (status {s}) is missing from the later file without having been reported as DA or DF"
-                ),
-            });
+
+    // What is left was removed, reported in the earlier file's order.
+    {
+        let mut rest = conn.prepare("SELECT acct, rec FROM earlier ORDER BY seq")?;
+        let mut rows = rest.query(())?;
+        while let Some(row) = rows.next()? {
+            let acct = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            let bytes = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+            o.base.decode_into(bytes, &mut issues);
+            issues.clear();
+            sum.removed += 1;
+            sink(Event::Removed { account: acct }).map_err(DiffError::Output)?;
+            let s = o.base.account_status.as_str();
+            if !matches!(s, "DA" | "DF") {
+                sum.flags += 1;
+                let f = Flag {
+                    kind: "diff.disappeared_without_da",
+                    account: acct.to_string(),
+                    message: format!(
+                        "the account (status {s}) is missing from the later file without having been reported as DA or DF"
+                    ),
+                };
+                sink(Event::Flag(&f)).map_err(DiffError::Output)?;
+            }
         }
     }
-    Ok(rep)
+    sink(Event::Summary(&sum)).map_err(DiffError::Output)?;
+    drop(store);
+    Ok(sum)
 }
 
-fn decode(bytes: &[u8], issues: &mut Vec<FieldIssue>) -> DataRecord {
-    use super::layout::Segment;
+/// Takes the earlier record stored under (`id`, `acct`) out of the store into `d`; false
+/// when there is none.
+fn take_into(
+    take: &mut rusqlite::Statement<'_>,
+    id: &str,
+    acct: &str,
+    d: &mut DataRecord,
+    issues: &mut Vec<FieldIssue>,
+) -> Result<bool, DiffError> {
+    let mut rows = take.query((id, acct))?;
+    let Some(row) = rows.next()? else { return Ok(false) };
+    let bytes = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+    decode(bytes, d, issues);
+    Ok(true)
+}
+
+/// Decodes a record encoded by [`DataRecord::encode`] (no record descriptor word framing
+/// problems: the store holds only records that encoded cleanly).
+fn decode(bytes: &[u8], d: &mut DataRecord, issues: &mut Vec<FieldIssue>) {
     use super::model::*;
-    let mut d = DataRecord::default();
+    d.clear();
     d.base.decode_into(bytes, issues);
     let mut pos = 426;
     while let Some(seg) = bytes.get(pos..pos + 2).and_then(Segment::appended) {
@@ -173,21 +348,93 @@ fn decode(bytes: &[u8], issues: &mut Vec<FieldIssue>) -> DataRecord {
         pos += len;
     }
     issues.clear();
-    d
 }
 
-fn fields(d: &DataRecord) -> Vec<(String, &'static str, String)> {
-    let mut v = Vec::with_capacity(64);
-    d.visit(&mut |seg, i, f, val| {
-        let name = match seg {
-            super::layout::Segment::J1 | super::layout::Segment::J2 => {
-                format!("{seg}[{i}].{}", f.name)
-            }
-            _ => format!("{seg}.{}", f.name),
-        };
-        v.push((name, f.crrg, val.masked()));
-    });
-    v
+/// A field's value copied out of a record (text into the owner's buffer), so that two
+/// records' fields can be lined up without allocating per field.
+#[derive(Clone, Copy, Debug)]
+enum Val {
+    Text(usize, usize),
+    Number(u64),
+    Date(Option<jiff::civil::Date>),
+    Timestamp(Option<jiff::civil::DateTime>),
+    Ssn(u64),
+    Dob(Option<jiff::civil::Date>),
+}
+
+/// One field of a flattened record.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    seg: Segment,
+    idx: usize,
+    spec: &'static FieldSpec,
+    val: Val,
+}
+
+impl Entry {
+    /// Position of the field in visiting order (segment, repetition, start position).
+    fn key(&self) -> (Segment, usize, usize) {
+        (self.seg, self.idx, self.spec.start)
+    }
+
+    /// `segment.field` (`j1[0].surname`).
+    fn name(&self) -> String {
+        match self.seg {
+            Segment::J1 | Segment::J2 => format!("{}[{}].{}", self.seg, self.idx, self.spec.name),
+            _ => format!("{}.{}", self.seg, self.spec.name),
+        }
+    }
+}
+
+/// A record's fields in visiting order, with their text in one reused buffer.
+#[derive(Debug, Default)]
+struct Flat {
+    text: String,
+    entries: Vec<Entry>,
+}
+
+impl Flat {
+    fn fill(&mut self, d: &DataRecord) {
+        self.text.clear();
+        self.entries.clear();
+        let (text, entries) = (&mut self.text, &mut self.entries);
+        d.visit(&mut |seg, idx, spec, v| {
+            let val = match v {
+                Value::Text(t) => {
+                    let start = text.len();
+                    text.push_str(t);
+                    Val::Text(start, text.len())
+                }
+                Value::Number(n) => Val::Number(n),
+                Value::Date(d) => Val::Date(d),
+                Value::Timestamp(t) => Val::Timestamp(t),
+                Value::Ssn(n) => Val::Ssn(n),
+                Value::Dob(d) => Val::Dob(d),
+            };
+            entries.push(Entry { seg, idx, spec, val });
+        });
+    }
+
+    fn value(&self, v: Val) -> Value<'_> {
+        match v {
+            Val::Text(a, b) => Value::Text(self.text.get(a..b).unwrap_or_default()),
+            Val::Number(n) => Value::Number(n),
+            Val::Date(d) => Value::Date(d),
+            Val::Timestamp(t) => Value::Timestamp(t),
+            Val::Ssn(n) => Value::Ssn(n),
+            Val::Dob(d) => Value::Dob(d),
+        }
+    }
+}
+
+/// Compares matched accounts, reusing its buffers from account to account.
+#[derive(Debug, Default)]
+struct Comparer {
+    old: Flat,
+    new: Flat,
+    changes: AccountChanges,
+    tail: Vec<FieldChange>,
+    flags: Vec<Flag>,
 }
 
 const DELINQUENT: &[&str] = &[
@@ -208,158 +455,264 @@ fn bucket(s: &str) -> Option<u8> {
     })
 }
 
-fn compare(o: &DataRecord, n: &DataRecord, rep: &mut DiffReport) {
-    let account = n.base.consumer_account_number.clone();
-    let of = fields(o);
-    let nf = fields(n);
-    let old_map: FxHashMap<&str, &str> = of.iter().map(|x| (x.0.as_str(), x.2.as_str())).collect();
-    let new_map: FxHashMap<&str, &str> = nf.iter().map(|x| (x.0.as_str(), x.2.as_str())).collect();
-    let mut changes = Vec::new();
-    for (name, crrg, nv) in &nf {
-        let ov = old_map.get(name.as_str()).copied().unwrap_or("");
-        if ov != nv {
-            changes.push(FieldChange {
-                field: name.clone(),
-                crrg,
-                old: ov.into(),
-                new: nv.clone(),
-            });
+impl Comparer {
+    /// Compares one matched account and hands its changes, then its flags, to `sink`.
+    fn compare(
+        &mut self,
+        o: &DataRecord,
+        n: &DataRecord,
+        sum: &mut Summary,
+        sink: &mut dyn FnMut(Event<'_>) -> io::Result<()>,
+    ) -> Result<(), DiffError> {
+        self.field_changes(o, n);
+        self.flags(o, n);
+        if !self.changes.changes.is_empty() {
+            sum.changed += 1;
+            sink(Event::Changed(&self.changes)).map_err(DiffError::Output)?;
         }
-    }
-    for (name, crrg, ov) in &of {
-        if !new_map.contains_key(name.as_str()) && !ov.is_empty() {
-            changes.push(FieldChange {
-                field: name.clone(),
-                crrg,
-                old: ov.clone(),
-                new: String::new(),
-            });
+        for f in &self.flags {
+            sum.flags += 1;
+            sink(Event::Flag(f)).map_err(DiffError::Output)?;
         }
+        Ok(())
     }
-    let (ob, nb) = (&o.base, &n.base);
-    let (os, ns) = (ob.account_status.as_str(), nb.account_status.as_str());
-    let mut flag = |kind: &'static str, message: String| {
-        rep.flags.push(Flag { kind, account: account.clone(), message });
-    };
-    if let Some(od) = ob.date_first_delinquency
-        && DELINQUENT.contains(&ns)
-        && nb.date_first_delinquency != Some(od)
-    {
-        let nd = nb.date_first_delinquency.map_or("none".to_string(), |d| d.to_string());
-        flag(
-            "diff.reaged_dofd",
-            format!(
-                "date of first delinquency changed from {od} to {nd} while the account is still delinquent (re-aging)"
-            ),
-        );
+
+    /// The changed fields, compared as shown (masked): fields of both records in layout
+    /// order, then fields only the earlier record has (when not blank).
+    fn field_changes(&mut self, o: &DataRecord, n: &DataRecord) {
+        self.old.fill(o);
+        self.new.fill(n);
+        self.changes.account.clear();
+        self.changes.account.push_str(&n.base.consumer_account_number);
+        self.changes.changes.clear();
+        self.tail.clear();
+        let (of, nf) = (&self.old, &self.new);
+        let (mut i, mut j) = (0, 0);
+        loop {
+            let (a, b) = (of.entries.get(i), nf.entries.get(j));
+            let order = match (a, b) {
+                (None, None) => break,
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some(a), Some(b)) => a.key().cmp(&b.key()),
+            };
+            match (order, a, b) {
+                (std::cmp::Ordering::Equal, Some(a), Some(b)) => {
+                    let (ov, nv) = (of.value(a.val), nf.value(b.val));
+                    if ov != nv {
+                        let (ov, nv) = (ov.masked(), nv.masked());
+                        if ov != nv {
+                            self.changes.changes.push(FieldChange {
+                                field: b.name(),
+                                crrg: b.spec.crrg,
+                                old: ov,
+                                new: nv,
+                            });
+                        }
+                    }
+                    i += 1;
+                    j += 1;
+                }
+                (std::cmp::Ordering::Less, Some(a), _) => {
+                    let ov = of.value(a.val).masked();
+                    if !ov.is_empty() {
+                        self.tail.push(FieldChange {
+                            field: a.name(),
+                            crrg: a.spec.crrg,
+                            old: ov,
+                            new: String::new(),
+                        });
+                    }
+                    i += 1;
+                }
+                (_, _, Some(b)) => {
+                    let nv = nf.value(b.val).masked();
+                    if !nv.is_empty() {
+                        self.changes.changes.push(FieldChange {
+                            field: b.name(),
+                            crrg: b.spec.crrg,
+                            old: String::new(),
+                            new: nv,
+                        });
+                    }
+                    j += 1;
+                }
+                _ => break,
+            }
+        }
+        self.changes.changes.append(&mut self.tail);
     }
-    if ob.date_opened != nb.date_opened {
-        flag("diff.date_opened_changed", "date opened changed between cycles".into());
-    }
-    if matches!(os, "64" | "97") && ob.original_charge_off_amount != nb.original_charge_off_amount {
-        flag(
-            "diff.chargeoff_changed",
-            "original charge-off amount changed after the charge-off".into(),
-        );
-    }
-    let paid = |s: &str| matches!(s, "13" | "61" | "62" | "63" | "64" | "65");
-    let unpaid = |s: &str| {
-        matches!(
-            s,
-            "71" | "78"
-                | "80"
-                | "82"
-                | "83"
-                | "84"
-                | "88"
-                | "89"
-                | "93"
-                | "94"
-                | "95"
-                | "96"
-                | "97"
-        )
-    };
-    let bad_move = if matches!(os, "DA" | "DF") {
-        Some("a deleted account (DA/DF) is reported again".to_string())
-    } else if paid(os) && (unpaid(ns) || ns == "11") {
-        Some(format!("a paid account ({os}) is reported unpaid again ({ns})"))
-    } else if matches!(os, "64" | "97") && bucket(ns).is_some() {
-        Some(format!("a charged-off account ({os}) is reported current or past due ({ns})"))
-    } else if let (Some(a), Some(b)) = (bucket(os), bucket(ns))
-        && b > a + 1
-    {
-        Some(format!("status jumped from {os} to {ns}, skipping a delinquency bucket"))
-    } else {
-        None
-    };
-    if let Some(m) = bad_move {
-        let kind = if matches!(os, "DA" | "DF") {
-            "diff.deleted_account_reappears"
-        } else {
-            "diff.status_move"
+
+    /// The longitudinal checks on a matched account.
+    fn flags(&mut self, o: &DataRecord, n: &DataRecord) {
+        self.flags.clear();
+        let account = n.base.consumer_account_number.as_str();
+        let (ob, nb) = (&o.base, &n.base);
+        let (os, ns) = (ob.account_status.as_str(), nb.account_status.as_str());
+        let flags = &mut self.flags;
+        let mut flag = |kind: &'static str, message: String| {
+            flags.push(Flag { kind, account: account.to_string(), message });
         };
-        flag(kind, m);
-    }
-    let php_first = nb.payment_history_profile.as_bytes().first().copied().unwrap_or(b' ');
-    if bucket(os).is_some_and(|b| b > 0)
-        && ob.consumer_information_indicator.is_empty()
-        && !(b'1'..=b'6').contains(&php_first)
-    {
-        flag(
-            "diff.php_continuity",
-            format!(
-                "the previous period's status was {os} (past due), but the payment history profile does not start with a 1-6 rating"
-            ),
-        );
-    }
-    if let (Some(ol), Some(nl)) = (&o.l1, &n.l1)
-        && ol.change_indicator == nl.change_indicator
-        && ol.new_consumer_account_number == nl.new_consumer_account_number
-        && ol.new_identification_number == nl.new_identification_number
-    {
-        flag("diff.l1_repeated", "the same L1 change is reported again".into());
-    }
-    if !changes.is_empty() {
-        rep.changed.push(AccountChanges { account, changes });
+        if let Some(od) = ob.date_first_delinquency
+            && DELINQUENT.contains(&ns)
+            && nb.date_first_delinquency != Some(od)
+        {
+            let nd = nb.date_first_delinquency.map_or("none".to_string(), |d| d.to_string());
+            flag(
+                "diff.reaged_dofd",
+                format!(
+                    "date of first delinquency changed from {od} to {nd} while the account is still delinquent (re-aging)"
+                ),
+            );
+        }
+        if ob.date_opened != nb.date_opened {
+            flag("diff.date_opened_changed", "date opened changed between cycles".into());
+        }
+        if matches!(os, "64" | "97")
+            && ob.original_charge_off_amount != nb.original_charge_off_amount
+        {
+            flag(
+                "diff.chargeoff_changed",
+                "original charge-off amount changed after the charge-off".into(),
+            );
+        }
+        let paid = |s: &str| matches!(s, "13" | "61" | "62" | "63" | "64" | "65");
+        let unpaid = |s: &str| {
+            matches!(
+                s,
+                "71" | "78"
+                    | "80"
+                    | "82"
+                    | "83"
+                    | "84"
+                    | "88"
+                    | "89"
+                    | "93"
+                    | "94"
+                    | "95"
+                    | "96"
+                    | "97"
+            )
+        };
+        let bad_move = if matches!(os, "DA" | "DF") {
+            Some("a deleted account (DA/DF) is reported again".to_string())
+        } else if paid(os) && (unpaid(ns) || ns == "11") {
+            Some(format!("a paid account ({os}) is reported unpaid again ({ns})"))
+        } else if matches!(os, "64" | "97") && bucket(ns).is_some() {
+            Some(format!("a charged-off account ({os}) is reported current or past due ({ns})"))
+        } else if let (Some(a), Some(b)) = (bucket(os), bucket(ns))
+            && b > a + 1
+        {
+            Some(format!("status jumped from {os} to {ns}, skipping a delinquency bucket"))
+        } else {
+            None
+        };
+        if let Some(m) = bad_move {
+            let kind = if matches!(os, "DA" | "DF") {
+                "diff.deleted_account_reappears"
+            } else {
+                "diff.status_move"
+            };
+            flag(kind, m);
+        }
+        let php_first = nb.payment_history_profile.as_bytes().first().copied().unwrap_or(b' ');
+        if bucket(os).is_some_and(|b| b > 0)
+            && ob.consumer_information_indicator.is_empty()
+            && !(b'1'..=b'6').contains(&php_first)
+        {
+            flag(
+                "diff.php_continuity",
+                format!(
+                    "the previous period's status was {os} (past due), but the payment history profile does not start with a 1-6 rating"
+                ),
+            );
+        }
+        if let (Some(ol), Some(nl)) = (&o.l1, &n.l1)
+            && ol.change_indicator == nl.change_indicator
+            && ol.new_consumer_account_number == nl.new_consumer_account_number
+            && ol.new_identification_number == nl.new_identification_number
+        {
+            flag("diff.l1_repeated", "the same L1 change is reported again".into());
+        }
     }
 }
 
-/// Writes the report as text: flags first, then changes per account, then counts.
-pub fn write_text(out: &mut dyn Write, r: &DiffReport) -> std::io::Result<()> {
-    for f in &r.flags {
-        writeln!(out, "FLAG {} account {}: {}", f.kind, f.account, f.message)?;
-    }
-    for c in &r.changed {
-        writeln!(out, "account {}:", c.account)?;
-        for ch in &c.changes {
-            writeln!(out, "  {} (CRRG {}): {:?} -> {:?}", ch.field, ch.crrg, ch.old, ch.new)?;
+/// Writes one report item as text: an account's changed fields (one indented line each),
+/// `FLAG ...`, `added account ...`, `removed account ...`, and the summary line.
+pub fn write_text(out: &mut dyn Write, e: &Event<'_>) -> io::Result<()> {
+    match e {
+        Event::Changed(c) => {
+            writeln!(out, "account {}:", c.account)?;
+            for ch in &c.changes {
+                writeln!(out, "  {} (CRRG {}): {:?} -> {:?}", ch.field, ch.crrg, ch.old, ch.new)?;
+            }
+            Ok(())
+        }
+        Event::Flag(f) => writeln!(out, "FLAG {} account {}: {}", f.kind, f.account, f.message),
+        Event::Added { account } => writeln!(out, "added account {account}"),
+        Event::Removed { account } => writeln!(out, "removed account {account}"),
+        Event::Summary(s) => {
+            writeln!(
+                out,
+                "{} -> {} data records: {} changed, {} added, {} removed, {} flags",
+                s.old_records, s.new_records, s.changed, s.added, s.removed, s.flags
+            )?;
+            if s.read_findings > 0 {
+                writeln!(
+                    out,
+                    "{} structural findings while reading (run `metro2 validate` for details)",
+                    s.read_findings
+                )?;
+            }
+            Ok(())
         }
     }
-    for a in &r.added {
-        writeln!(out, "added account {a}")?;
-    }
-    for a in &r.removed {
-        writeln!(out, "removed account {a}")?;
-    }
-    writeln!(
-        out,
-        "{} -> {} data records: {} changed, {} added, {} removed, {} flags",
-        r.old_records,
-        r.new_records,
-        r.changed.len(),
-        r.added.len(),
-        r.removed.len(),
-        r.flags.len()
-    )
+}
+
+/// Writes one report item as a JSON Lines line (one object with a `type` member).
+pub fn write_json_line(out: &mut dyn Write, e: &Event<'_>) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, e)?;
+    out.write_all(b"\n")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metro2::model::{Base, Header};
+    use crate::metro2::model::{Base, Header, L1};
     use crate::metro2::writer::{WriterOptions, write_to_vec};
     use jiff::civil::date;
+
+    /// The report collected from the sink, owned.
+    #[derive(Debug, Default)]
+    struct Collected {
+        changed: Vec<AccountChanges>,
+        flags: Vec<Flag>,
+        added: Vec<String>,
+        removed: Vec<String>,
+        summary: Option<Summary>,
+    }
+
+    fn run(old: &[DataRecord], new: &[DataRecord]) -> (Collected, Summary) {
+        let ob = write_to_vec(&Header::default(), old, WriterOptions::default()).unwrap();
+        let nb = write_to_vec(&Header::default(), new, WriterOptions::default()).unwrap();
+        run_bytes(&ob, &nb)
+    }
+
+    fn run_bytes(ob: &[u8], nb: &[u8]) -> (Collected, Summary) {
+        let mut c = Collected::default();
+        let s = diff(ob, nb, &mut |e| {
+            match e {
+                Event::Changed(a) => c.changed.push(a.clone()),
+                Event::Flag(f) => c.flags.push(f.clone()),
+                Event::Added { account } => c.added.push(account.into()),
+                Event::Removed { account } => c.removed.push(account.into()),
+                Event::Summary(s) => c.summary = Some(s.clone()),
+            }
+            Ok(())
+        })
+        .unwrap();
+        (c, s)
+    }
 
     fn rec(acct: &str, status: &str, dofd: (i16, i8, i8)) -> DataRecord {
         DataRecord::new(Base {
@@ -389,9 +742,7 @@ mod tests {
             rec("E", "93", (2024, 1, 1)),
             rec("F", "78", (2024, 1, 1)),
         ];
-        let ob = write_to_vec(&Header::default(), &o, WriterOptions::default()).unwrap();
-        let nb = write_to_vec(&Header::default(), &n, WriterOptions::default()).unwrap();
-        let r = diff(&ob[..], &nb[..]).unwrap();
+        let (r, s) = run(&o, &n);
         let kinds: Vec<_> = r.flags.iter().map(|f| (f.kind, f.account.as_str())).collect();
         assert!(kinds.contains(&("diff.reaged_dofd", "A")), "{kinds:?}");
         assert!(kinds.contains(&("diff.status_move", "C")), "{kinds:?}");
@@ -403,5 +754,104 @@ mod tests {
         let a = r.changed.iter().find(|c| c.account == "A").unwrap();
         let bal = a.changes.iter().find(|c| c.field == "base.current_balance").unwrap();
         assert_eq!((bal.old.as_str(), bal.new.as_str(), bal.crrg), ("100", "50", "21"));
+        // The counts match what went to the sink, and the summary came last.
+        assert_eq!(r.summary.as_ref(), Some(&s));
+        assert_eq!((s.old_records, s.new_records), (5, 4));
+        assert_eq!((s.added, s.removed), (1, 2));
+        assert_eq!(s.changed, r.changed.len() as u64);
+        assert_eq!(s.flags, r.flags.len() as u64);
+    }
+
+    #[test]
+    fn changed_fields_come_in_layout_order_with_dropped_segments_last() {
+        let mut o = rec("A", "93", (2024, 1, 1));
+        o.j1.push(crate::metro2::model::J1 {
+            surname: "DOE".into(),
+            social_security_number: crate::metro2::model::SsnField(123_456_789),
+            ..Default::default()
+        });
+        let mut n = rec("A", "93", (2024, 1, 1));
+        n.base.current_balance = 70;
+        n.base.social_security_number = crate::metro2::model::SsnField(987_654_321);
+        n.l1 = Some(L1 {
+            change_indicator: 1,
+            new_consumer_account_number: "A2".into(),
+            ..Default::default()
+        });
+        let (r, _) = run(&[o], &[n]);
+        let a = &r.changed[0];
+        let got: Vec<(&str, &str, &str)> =
+            a.changes.iter().map(|c| (c.field.as_str(), c.old.as_str(), c.new.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("base.current_balance", "100", "70"),
+                ("base.social_security_number", "", "***-**-4321"),
+                ("l1.change_indicator", "", "1"),
+                ("l1.new_consumer_account_number", "", "A2"),
+                ("j1[0].surname", "DOE", ""),
+                ("j1[0].social_security_number", "***-**-6789", ""),
+                ("j1[0].telephone_number", "0", ""),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_l1_alias_joins_and_a_repeated_key_keeps_the_first_record() {
+        let mut moved = rec("OLD1", "93", (2024, 1, 1));
+        moved.l1 = Some(L1 {
+            change_indicator: 1,
+            new_consumer_account_number: "NEW1".into(),
+            ..Default::default()
+        });
+        let mut dup = rec("K", "93", (2024, 1, 1));
+        dup.base.current_balance = 999;
+        let o = [moved, rec("K", "93", (2024, 1, 1)), dup];
+        let mut k = rec("K", "93", (2024, 1, 1));
+        k.base.current_balance = 5;
+        let (r, s) = run(&o, &[rec("NEW1", "93", (2024, 1, 1)), k]);
+        assert!(r.added.is_empty() && r.removed.is_empty(), "{r:?}");
+        let k = r.changed.iter().find(|c| c.account == "K").unwrap();
+        assert_eq!((k.changes[0].old.as_str(), k.changes[0].new.as_str()), ("100", "5"));
+        assert_eq!((s.old_records, s.new_records), (3, 2));
+    }
+
+    #[test]
+    fn removed_accounts_come_in_the_earlier_files_order() {
+        let o: Vec<DataRecord> =
+            ["M", "C", "Z", "A", "Q"].iter().map(|a| rec(a, "93", (2024, 1, 1))).collect();
+        let (r, s) = run(&o, &[rec("C", "93", (2024, 1, 1)), rec("A", "93", (2024, 1, 1))]);
+        assert_eq!(r.removed, ["M", "Z", "Q"]);
+        let gone: Vec<&str> = r.flags.iter().map(|f| f.account.as_str()).collect();
+        assert_eq!(gone, ["M", "Z", "Q"]);
+        assert_eq!((s.removed, s.flags, s.changed), (3, 3, 0));
+    }
+
+    #[test]
+    fn a_garbled_record_is_a_read_finding_not_a_failure() {
+        let o = [rec("A", "93", (2024, 1, 1)), rec("B", "93", (2024, 1, 1))];
+        let ob = write_to_vec(&Header::default(), &o, WriterOptions::default()).unwrap();
+        let mut nb = ob.clone();
+        // Damage the second data record's balance and date of account information.
+        let text = String::from_utf8(nb.clone()).unwrap();
+        let second = text.match_indices('\n').nth(1).map(|(i, _)| i + 1).unwrap();
+        nb[second + 154..second + 163].copy_from_slice(b"12X4Z6789");
+        nb[second + 181..second + 189].copy_from_slice(b"99999999");
+        let (r, s) = run_bytes(&ob, &nb);
+        assert!(s.read_findings > 0, "{s:?}");
+        assert_eq!((s.old_records, s.new_records), (2, 2));
+        assert!(r.added.is_empty() && r.removed.is_empty(), "{r:?}");
+        // Not a Metro 2 file at all: an error naming the file, not a panic.
+        let e = diff(&ob[..], &b"hello"[..], &mut |_| Ok(())).unwrap_err();
+        assert!(matches!(e, DiffError::New(_)), "{e:?}");
+        assert_eq!(e.code(), "metro2_not_a_metro2_file");
+    }
+
+    #[test]
+    fn a_failing_sink_stops_the_comparison_with_an_error() {
+        let o = [rec("A", "93", (2024, 1, 1))];
+        let ob = write_to_vec(&Header::default(), &o, WriterOptions::default()).unwrap();
+        let e = diff(&ob[..], &ob[..], &mut |_| Err(io::Error::other("disk full"))).unwrap_err();
+        assert!(matches!(e, DiffError::Output(_)), "{e:?}");
     }
 }
