@@ -12,10 +12,18 @@
 //! error); the later file streams, and each of its accounts is looked up by key and deleted
 //! from that store. The accounts left at the end are the removed ones, in the earlier file's
 //! order. Results are handed to a sink as they are found ([`Event`]); only counts are kept,
-//! so memory does not grow with the number of accounts. The temporary store is not the
-//! system of record: this module must not open the skiptrace database, and must not print.
+//! so memory does not grow with the number of accounts.
+//!
+//! Two threads: the calling thread reads the earlier file, then compares and calls the sink;
+//! a second thread owns the temporary store, loads it, reads the later file and looks its
+//! accounts up. Batches go between them over bounded channels, in file order, so the report
+//! is the same as a single thread's.
+//!
+//! The temporary store is not the system of record: this module must not open the skiptrace
+//! database, and must not print.
 
 use std::io::{self, Read, Write};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use rusqlite::Connection;
 use serde::Serialize;
@@ -128,6 +136,9 @@ pub enum DiffError {
     /// The sink failed (writing the report).
     #[error("writing the report")]
     Output(#[source] io::Error),
+    /// The thread that keeps the earlier file's records stopped without saying why.
+    #[error("the comparison stopped unexpectedly")]
+    Stopped,
 }
 
 impl DiffError {
@@ -138,6 +149,7 @@ impl DiffError {
             DiffError::TempDir(_) => "io_error",
             DiffError::Store(_) => "diff_temp_store_failed",
             DiffError::Output(_) => "io_error",
+            DiffError::Stopped => "diff_stopped",
         }
     }
 }
@@ -173,163 +185,413 @@ impl Store {
     }
 }
 
+/// Records per batch handed between the two threads.
+const BATCH: usize = 512;
+/// Batches in flight in each direction (memory: a few MB whatever the file size).
+const IN_FLIGHT: usize = 4;
+
+/// A range of a batch buffer.
+type Span = (usize, usize);
+
+/// Earlier-file records on their way into the store: text (keys) and encodings in two
+/// buffers, one [`LoadItem`] per data record.
+#[derive(Debug, Default)]
+struct LoadBatch {
+    text: String,
+    recs: Vec<u8>,
+    items: Vec<LoadItem>,
+}
+
+/// One data record of the earlier file.
+#[derive(Debug)]
+struct LoadItem {
+    id: Span,
+    acct: Span,
+    /// The key it is known by after its L1 change.
+    alias: Option<(Span, Span)>,
+    /// Its encoding (none when it does not encode).
+    rec: Option<Span>,
+}
+
+impl LoadBatch {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.recs.clear();
+        self.items.clear();
+    }
+
+    fn text(&mut self, t: &str) -> Span {
+        let a = self.text.len();
+        self.text.push_str(t);
+        (a, self.text.len())
+    }
+
+    fn str(&self, (a, b): Span) -> &str {
+        self.text.get(a..b).unwrap_or_default()
+    }
+}
+
+/// What the loading side sends: batches, then `Done` (a closed channel without `Done` means
+/// the loading side gave up).
+enum Load {
+    Batch(LoadBatch),
+    Done,
+}
+
+/// What the store side found, in report order.
+#[derive(Clone, Copy, Debug)]
+enum Found {
+    /// `news[new]` joined the earlier record encoded in `olds[old]`.
+    Matched { new: usize, old: Span },
+    /// `news[new]` is only in the later file.
+    Added { new: usize },
+    /// The earlier record `olds[old]` (account number `olds[acct]`) has no later record.
+    Removed { acct: Span, old: Span },
+}
+
+/// Later-file records with what the store found for them (buffers reused).
+#[derive(Debug, Default)]
+struct Batch {
+    news: Vec<DataRecord>,
+    used: usize,
+    olds: Vec<u8>,
+    found: Vec<Found>,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.used = 0;
+        self.olds.clear();
+        self.found.clear();
+    }
+
+    /// Moves the record just read into the batch (the slot gets a spare record back).
+    fn keep(&mut self, rec: &mut DataRecord) -> usize {
+        let i = self.used;
+        match self.news.get_mut(i) {
+            Some(r) => std::mem::swap(r, rec),
+            None => self.news.push(std::mem::take(rec)),
+        }
+        self.used += 1;
+        i
+    }
+
+    fn old(&mut self, bytes: &[u8]) -> Span {
+        let a = self.olds.len();
+        self.olds.extend_from_slice(bytes);
+        (a, self.olds.len())
+    }
+
+    fn bytes(&self, (a, b): Span) -> &[u8] {
+        self.olds.get(a..b).unwrap_or_default()
+    }
+}
+
+/// Counts kept by the store side.
+#[derive(Debug, Default)]
+struct StoreCounts {
+    new_records: u64,
+    read_findings: u64,
+}
+
 /// Compares two files, handing each result to `sink` as it is found (see [`Event`] for the
 /// order), the summary last, and returns the counts. Memory stays bounded whatever the file
-/// sizes: the earlier file's records wait in a temporary on-disk store (about the earlier
-/// file's size, deleted before returning).
-pub fn diff<A: Read, B: Read>(
+/// sizes: the earlier file's records wait in a temporary on-disk store (somewhat larger than
+/// the earlier file, deleted before returning).
+///
+/// Two threads: this one reads the earlier file, then compares and calls the sink; the
+/// other owns the temporary store, loads it, reads the later file and looks its accounts
+/// up. Batches of records go between them over bounded channels, in order.
+pub fn diff<A: Read, B: Read + Send>(
     old: A,
     new: B,
     sink: &mut dyn FnMut(Event<'_>) -> io::Result<()>,
 ) -> Result<Summary, DiffError> {
     let store = Store::open()?;
-    let conn = &store.conn;
+    let (load_tx, load_rx) = mpsc::sync_channel::<Load>(IN_FLIGHT);
+    let (load_back_tx, load_back_rx) = mpsc::sync_channel::<LoadBatch>(IN_FLIGHT + 2);
+    let (tx, rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
+    let (back_tx, back_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT + 2);
+    std::thread::scope(|scope| {
+        let store_side =
+            std::thread::Builder::new().name("diff-store".into()).spawn_scoped(scope, move || {
+                let r = load(&store.conn, load_rx, load_back_tx)?;
+                if !r {
+                    return Ok(StoreCounts::default());
+                }
+                stream(&store.conn, new, tx, back_rx)
+                // The store (and its directory) goes when this thread ends.
+            });
+        let store_side = store_side.map_err(DiffError::TempDir)?;
+        let front = compare_side(old, sink, load_tx, load_back_rx, rx, back_tx);
+        let back = store_side.join().map_err(|_| DiffError::Stopped)?;
+        let (mut sum, counts) = match (front, back) {
+            (Err(e), _) | (Ok(_), Err(e)) => return Err(e),
+            (Ok(None), Ok(_)) => return Err(DiffError::Stopped),
+            (Ok(Some(sum)), Ok(counts)) => (sum, counts),
+        };
+        sum.new_records = counts.new_records;
+        sum.read_findings += counts.read_findings;
+        sink(Event::Summary(&sum)).map_err(DiffError::Output)?;
+        Ok(sum)
+    })
+}
+
+/// This thread's part: reads the earlier file into load batches, then compares what the
+/// store side sends back and calls the sink. `Ok(None)` when the store side hung up (its
+/// own result says why). Owns its channel ends, so returning releases the other side.
+fn compare_side<A: Read>(
+    old: A,
+    sink: &mut dyn FnMut(Event<'_>) -> io::Result<()>,
+    load_tx: SyncSender<Load>,
+    load_back: Receiver<LoadBatch>,
+    rx: Receiver<Batch>,
+    back_tx: SyncSender<Batch>,
+) -> Result<Option<Summary>, DiffError> {
     let mut sum = Summary::default();
     let mut slot = Slot::default();
     let mut findings = Vec::new();
-
-    // Earlier file: encoded records by key (the first of a repeated key wins), in file order,
-    // plus L1 aliases (new key -> old key; the last one wins).
-    {
-        let mut insert =
-            conn.prepare("INSERT OR IGNORE INTO earlier (id, acct, rec) VALUES (?1, ?2, ?3)")?;
-        let mut alias = conn.prepare(
-            "INSERT OR REPLACE INTO alias (id, acct, old_id, old_acct) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        let mut buf = Vec::with_capacity(2048);
-        let mut r = Reader::new(old);
-        loop {
-            let k = r.read(&mut slot, &mut findings).map_err(DiffError::Old)?;
-            sum.read_findings += findings.len() as u64;
-            findings.clear();
-            let Some(k) = k else { break };
-            if k != Kind::Data {
-                continue;
+    let mut lb = LoadBatch::default();
+    let mut r = Reader::new(old);
+    loop {
+        let k = r.read(&mut slot, &mut findings).map_err(DiffError::Old)?;
+        sum.read_findings += findings.len() as u64;
+        findings.clear();
+        let Some(k) = k else { break };
+        if k != Kind::Data {
+            continue;
+        }
+        sum.old_records += 1;
+        let d = &slot.data;
+        let b = &d.base;
+        let (id, acct) = (b.identification_number.trim(), b.consumer_account_number.as_str());
+        let alias = d.l1.as_ref().map(|l1| {
+            let new_acct = match l1.change_indicator {
+                1 | 3 => l1.new_consumer_account_number.as_str(),
+                _ => acct,
+            };
+            let new_id = match l1.change_indicator {
+                2 | 3 => l1.new_identification_number.trim(),
+                _ => id,
+            };
+            (lb.text(new_id), lb.text(new_acct))
+        });
+        let (id, acct) = (lb.text(id), lb.text(acct));
+        let a = lb.recs.len();
+        let rec = match d.encode(&mut lb.recs, 0, TextMode::Preserve) {
+            Ok(()) => Some((a, lb.recs.len())),
+            Err(_) => {
+                lb.recs.truncate(a);
+                None
             }
-            sum.old_records += 1;
-            let b = &slot.data.base;
-            let (id, acct) = (b.identification_number.trim(), b.consumer_account_number.as_str());
-            if let Some(l1) = &slot.data.l1 {
-                let new_acct = match l1.change_indicator {
-                    1 | 3 => l1.new_consumer_account_number.as_str(),
-                    _ => acct,
-                };
-                let new_id = match l1.change_indicator {
-                    2 | 3 => l1.new_identification_number.trim(),
-                    _ => id,
-                };
-                alias.execute((new_id, new_acct, id, acct))?;
-            }
-            buf.clear();
-            if slot.data.encode(&mut buf, 0, TextMode::Preserve).is_ok() {
-                insert.execute((id, acct, &buf[..]))?;
+        };
+        lb.items.push(LoadItem { id, acct, alias, rec });
+        if lb.items.len() >= BATCH {
+            let mut next = load_back.try_recv().unwrap_or_default();
+            next.clear();
+            if load_tx.send(Load::Batch(std::mem::replace(&mut lb, next))).is_err() {
+                return Ok(None);
             }
         }
     }
+    if load_tx.send(Load::Batch(lb)).is_err() || load_tx.send(Load::Done).is_err() {
+        return Ok(None);
+    }
+    drop(load_tx);
 
-    // Later file: streams; each account is taken out of the store.
     let mut cmp = Comparer::default();
     let mut issues: Vec<FieldIssue> = Vec::new();
     let mut o = DataRecord::default();
-    {
-        let mut take =
-            conn.prepare("DELETE FROM earlier WHERE id = ?1 AND acct = ?2 RETURNING rec")?;
-        let mut find_alias =
-            conn.prepare("SELECT old_id, old_acct FROM alias WHERE id = ?1 AND acct = ?2")?;
-        let mut r = Reader::new(new);
-        loop {
-            let k = r.read(&mut slot, &mut findings).map_err(DiffError::New)?;
-            sum.read_findings += findings.len() as u64;
-            findings.clear();
-            let Some(k) = k else { break };
-            if k != Kind::Data {
-                continue;
-            }
-            sum.new_records += 1;
-            let n = &slot.data;
-            let (id, acct) =
-                (n.base.identification_number.trim(), n.base.consumer_account_number.as_str());
-            let mut found = take_into(&mut take, id, acct, &mut o, &mut issues)?;
-            if !found {
-                let target: Option<(String, String)> = {
-                    let mut rows = find_alias.query((id, acct))?;
-                    match rows.next()? {
-                        Some(row) => Some((row.get(0)?, row.get(1)?)),
-                        None => None,
-                    }
-                };
-                match target {
-                    // An alias whose account was already matched (or never stored): nothing
-                    // to compare, and not a new account either.
-                    Some((oid, oacct)) => {
-                        found = take_into(&mut take, &oid, &oacct, &mut o, &mut issues)?;
-                        if !found {
-                            continue;
-                        }
-                    }
-                    None => {
-                        sum.added += 1;
-                        sink(Event::Added { account: acct }).map_err(DiffError::Output)?;
-                        continue;
+    for b in rx.iter() {
+        for f in &b.found {
+            match *f {
+                Found::Added { new } => {
+                    let Some(n) = b.news.get(new) else { continue };
+                    sum.added += 1;
+                    let account = n.base.consumer_account_number.as_str();
+                    sink(Event::Added { account }).map_err(DiffError::Output)?;
+                }
+                Found::Matched { new, old } => {
+                    let Some(n) = b.news.get(new) else { continue };
+                    decode(b.bytes(old), &mut o, &mut issues);
+                    cmp.compare(&o, n, &mut sum, sink)?;
+                }
+                Found::Removed { acct, old } => {
+                    let account = String::from_utf8_lossy(b.bytes(acct));
+                    decode_base(b.bytes(old), &mut o, &mut issues);
+                    sum.removed += 1;
+                    sink(Event::Removed { account: &account }).map_err(DiffError::Output)?;
+                    let s = o.base.account_status.as_str();
+                    if !matches!(s, "DA" | "DF") {
+                        sum.flags += 1;
+                        let f = Flag {
+                            kind: "diff.disappeared_without_da",
+                            account: account.into_owned(),
+                            message: format!(
+                                "the account (status {s}) is missing from the later file without having been reported as DA or DF"
+                            ),
+                        };
+                        sink(Event::Flag(&f)).map_err(DiffError::Output)?;
                     }
                 }
             }
-            cmp.compare(&o, n, &mut sum, sink)?;
         }
+        // The store side may have finished already: a batch not taken back is dropped.
+        back_tx.try_send(b).ok();
     }
+    Ok(Some(sum))
+}
 
-    // What is left was removed, reported in the earlier file's order.
-    {
-        let mut rest = conn.prepare("SELECT acct, rec FROM earlier ORDER BY seq")?;
-        let mut rows = rest.query(())?;
-        while let Some(row) = rows.next()? {
-            let acct = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-            let bytes = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
-            o.base.decode_into(bytes, &mut issues);
-            issues.clear();
-            sum.removed += 1;
-            sink(Event::Removed { account: acct }).map_err(DiffError::Output)?;
-            let s = o.base.account_status.as_str();
-            if !matches!(s, "DA" | "DF") {
-                sum.flags += 1;
-                let f = Flag {
-                    kind: "diff.disappeared_without_da",
-                    account: acct.to_string(),
-                    message: format!(
-                        "the account (status {s}) is missing from the later file without having been reported as DA or DF"
-                    ),
-                };
-                sink(Event::Flag(&f)).map_err(DiffError::Output)?;
+/// Store side, first part: loads the earlier file's records and L1 aliases. False when the
+/// reading side gave up (no `Done`).
+fn load(
+    conn: &Connection,
+    rx: Receiver<Load>,
+    back: SyncSender<LoadBatch>,
+) -> Result<bool, DiffError> {
+    // The first of a repeated key wins; the last alias of a key wins.
+    let mut insert =
+        conn.prepare("INSERT OR IGNORE INTO earlier (id, acct, rec) VALUES (?1, ?2, ?3)")?;
+    let mut alias = conn.prepare(
+        "INSERT OR REPLACE INTO alias (id, acct, old_id, old_acct) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for msg in rx.iter() {
+        let lb = match msg {
+            Load::Done => return Ok(true),
+            Load::Batch(lb) => lb,
+        };
+        for it in &lb.items {
+            let (id, acct) = (lb.str(it.id), lb.str(it.acct));
+            if let Some((nid, nacct)) = it.alias {
+                alias.execute((lb.str(nid), lb.str(nacct), id, acct))?;
+            }
+            if let Some((a, b)) = it.rec {
+                insert.execute((id, acct, lb.recs.get(a..b).unwrap_or_default()))?;
+            }
+        }
+        back.try_send(lb).ok();
+    }
+    Ok(false)
+}
+
+/// Store side, second part: reads the later file, takes each account's earlier record out
+/// of the store (directly or through an L1 alias), then sends what is left (the removed
+/// accounts, in the earlier file's order).
+fn stream<B: Read>(
+    conn: &Connection,
+    new: B,
+    tx: SyncSender<Batch>,
+    back: Receiver<Batch>,
+) -> Result<StoreCounts, DiffError> {
+    let mut counts = StoreCounts::default();
+    let mut take = conn.prepare("DELETE FROM earlier WHERE id = ?1 AND acct = ?2 RETURNING rec")?;
+    let mut find_alias =
+        conn.prepare("SELECT old_id, old_acct FROM alias WHERE id = ?1 AND acct = ?2")?;
+    let mut slot = Slot::default();
+    let mut findings = Vec::new();
+    let mut b = Batch::default();
+    // Sends a full batch and starts the next one; false when the other side hung up.
+    let flush = |b: &mut Batch, force: bool| -> bool {
+        if !force && b.found.len() < BATCH {
+            return true;
+        }
+        let mut next = back.try_recv().unwrap_or_default();
+        next.clear();
+        tx.send(std::mem::replace(b, next)).is_ok()
+    };
+    let mut r = Reader::new(new);
+    loop {
+        let k = r.read(&mut slot, &mut findings).map_err(DiffError::New)?;
+        counts.read_findings += findings.len() as u64;
+        findings.clear();
+        let Some(k) = k else { break };
+        if k != Kind::Data {
+            continue;
+        }
+        counts.new_records += 1;
+        let n = &slot.data;
+        let (id, acct) =
+            (n.base.identification_number.trim(), n.base.consumer_account_number.as_str());
+        let mut old = take_into(&mut take, id, acct, &mut b)?;
+        if old.is_none() {
+            let target: Option<(String, String)> = {
+                let mut rows = find_alias.query((id, acct))?;
+                match rows.next()? {
+                    Some(row) => Some((row.get(0)?, row.get(1)?)),
+                    None => None,
+                }
+            };
+            match target {
+                // An alias whose account was already matched (or never stored): nothing to
+                // compare, and not a new account either.
+                Some((oid, oacct)) => {
+                    old = take_into(&mut take, &oid, &oacct, &mut b)?;
+                    if old.is_none() {
+                        continue;
+                    }
+                }
+                None => {
+                    let new = b.keep(&mut slot.data);
+                    b.found.push(Found::Added { new });
+                    if !flush(&mut b, false) {
+                        return Ok(counts);
+                    }
+                    continue;
+                }
+            }
+        }
+        if let Some(old) = old {
+            let new = b.keep(&mut slot.data);
+            b.found.push(Found::Matched { new, old });
+            if !flush(&mut b, false) {
+                return Ok(counts);
             }
         }
     }
-    sink(Event::Summary(&sum)).map_err(DiffError::Output)?;
-    drop(store);
-    Ok(sum)
+    // What is left was removed, in the earlier file's order.
+    let mut rest = conn.prepare("SELECT acct, rec FROM earlier ORDER BY seq")?;
+    let mut rows = rest.query(())?;
+    while let Some(row) = rows.next()? {
+        let acct = b.old(row.get_ref(0)?.as_bytes().map_err(rusqlite::Error::from)?);
+        let old = b.old(row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?);
+        b.found.push(Found::Removed { acct, old });
+        if !flush(&mut b, false) {
+            return Ok(counts);
+        }
+    }
+    flush(&mut b, true);
+    Ok(counts)
 }
 
-/// Takes the earlier record stored under (`id`, `acct`) out of the store into `d`; false
-/// when there is none.
+/// Takes the earlier record stored under (`id`, `acct`) out of the store into the batch;
+/// `None` when there is none.
 fn take_into(
     take: &mut rusqlite::Statement<'_>,
     id: &str,
     acct: &str,
-    d: &mut DataRecord,
-    issues: &mut Vec<FieldIssue>,
-) -> Result<bool, DiffError> {
+    b: &mut Batch,
+) -> Result<Option<Span>, DiffError> {
     let mut rows = take.query((id, acct))?;
-    let Some(row) = rows.next()? else { return Ok(false) };
+    let Some(row) = rows.next()? else { return Ok(None) };
     let bytes = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
-    decode(bytes, d, issues);
-    Ok(true)
+    Ok(Some(b.old(bytes)))
 }
 
-/// Decodes a record encoded by [`DataRecord::encode`] (no record descriptor word framing
-/// problems: the store holds only records that encoded cleanly).
+/// Decodes only the base segment of a stored record.
+fn decode_base(bytes: &[u8], d: &mut DataRecord, issues: &mut Vec<FieldIssue>) {
+    if bytes.len() < 426 {
+        d.base = Default::default();
+    }
+    d.base.decode_into(bytes, issues);
+    issues.clear();
+}
+
+/// Decodes a record encoded by [`DataRecord::encode`] (the store holds only records that
+/// encoded cleanly).
 fn decode(bytes: &[u8], d: &mut DataRecord, issues: &mut Vec<FieldIssue>) {
     use super::model::*;
     d.clear();
-    d.base.decode_into(bytes, issues);
+    decode_base(bytes, d, issues);
     let mut pos = 426;
     while let Some(seg) = bytes.get(pos..pos + 2).and_then(Segment::appended) {
         let len = seg.layout().length;
@@ -828,6 +1090,40 @@ mod tests {
     }
 
     #[test]
+    fn order_holds_across_many_batches() {
+        // Earlier: 0..1700; later: every account not divisible by 7, in reverse order, with
+        // a new placement after every hundredth; balance changed on the odd ones.
+        let o: Vec<DataRecord> =
+            (0..1700).map(|i| rec(&format!("A{i:05}"), "93", (2024, 1, 1))).collect();
+        let mut n = Vec::new();
+        let (mut want_changed, mut want_added) = (Vec::new(), Vec::new());
+        for i in (0..1700).rev() {
+            if i % 7 == 0 {
+                continue;
+            }
+            let mut r = rec(&format!("A{i:05}"), "93", (2024, 1, 1));
+            if i % 2 == 1 {
+                r.base.current_balance = 7;
+                want_changed.push(format!("A{i:05}"));
+            }
+            n.push(r);
+            if i % 100 == 0 {
+                n.push(rec(&format!("P{i:05}"), "93", (2024, 1, 1)));
+                want_added.push(format!("P{i:05}"));
+            }
+        }
+        let want_removed: Vec<String> =
+            (0..1700).filter(|i| i % 7 == 0).map(|i| format!("A{i:05}")).collect();
+        let (r, s) = run(&o, &n);
+        let changed: Vec<&str> = r.changed.iter().map(|c| c.account.as_str()).collect();
+        assert_eq!(changed, want_changed);
+        assert_eq!(r.added, want_added);
+        assert_eq!(r.removed, want_removed);
+        assert_eq!((s.old_records, s.new_records), (1700, n.len() as u64));
+        assert_eq!(s.flags, want_removed.len() as u64);
+    }
+
+    #[test]
     fn a_garbled_record_is_a_read_finding_not_a_failure() {
         let o = [rec("A", "93", (2024, 1, 1)), rec("B", "93", (2024, 1, 1))];
         let ob = write_to_vec(&Header::default(), &o, WriterOptions::default()).unwrap();
@@ -845,6 +1141,8 @@ mod tests {
         let e = diff(&ob[..], &b"hello"[..], &mut |_| Ok(())).unwrap_err();
         assert!(matches!(e, DiffError::New(_)), "{e:?}");
         assert_eq!(e.code(), "metro2_not_a_metro2_file");
+        let e = diff(&b"hello"[..], &ob[..], &mut |_| Ok(())).unwrap_err();
+        assert!(matches!(e, DiffError::Old(_)), "{e:?}");
     }
 
     #[test]
