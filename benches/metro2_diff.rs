@@ -3,7 +3,8 @@
 //! most accounts, a few accounts removed and added, and account-number changes reported by
 //! L1 segments in the earlier file), compares them with the report written as JSON Lines to
 //! a null sink, and prints accounts/s and the peak resident memory (VmHWM). Run with
-//! `cargo bench --bench metro2_diff` (`METRO2_DIFF_BENCH_ACCOUNTS` for another count). The
+//! `cargo bench --bench metro2_diff` (`METRO2_DIFF_BENCH_ACCOUNTS` for another count;
+//! `METRO2_DIFF_BENCH_SHUFFLE=1` writes the later cycle in a scrambled order). The
 //! data is synthetic and generated into a temporary directory; nothing is committed.
 
 use std::fmt::Write as _;
@@ -86,7 +87,9 @@ fn removed(i: u64) -> bool {
     i % 10_000 == 3
 }
 
-fn write_cycle(path: &std::path::Path, n: u64, later: bool) -> u64 {
+/// Writes one cycle; the later one in a scrambled account order when `shuffle` is set (the
+/// store is then read at random instead of in order).
+fn write_cycle(path: &std::path::Path, n: u64, later: bool, shuffle: bool) -> u64 {
     let activity = if later { date(2026, 10, 31) } else { date(2026, 9, 30) };
     let out = BufWriter::with_capacity(1 << 20, File::create(path).expect("create"));
     let mut w = Writer::new(out, &header(activity), WriterOptions::default()).expect("header");
@@ -99,7 +102,10 @@ fn write_cycle(path: &std::path::Path, n: u64, later: bool) -> u64 {
     };
     let mut rec = template();
     let mut written = 0;
-    for i in 0..n {
+    for j in 0..n {
+        // A step prime to n walks a permutation of 0..n.
+        let step = if n.is_multiple_of(7919) { 7907 } else { 7919 };
+        let i = if shuffle && later { (j * step) % n } else { j };
         if later && removed(i) {
             continue;
         }
@@ -154,11 +160,13 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (old, new) = (dir.path().join("september.m2"), dir.path().join("october.m2"));
     let t = Instant::now();
-    let n_old = write_cycle(&old, n, false);
-    let n_new = write_cycle(&new, n, true);
+    let shuffle = std::env::var_os("METRO2_DIFF_BENCH_SHUFFLE").is_some();
+    let n_old = write_cycle(&old, n, false, shuffle);
+    let n_new = write_cycle(&new, n, true, shuffle);
     let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) as f64;
     println!(
-        "generated {n_old} + {n_new} accounts ({:.0} MB + {:.0} MB) in {:.1} s; peak RSS so far {:.1} MB",
+        "generated{} {n_old} + {n_new} accounts ({:.0} MB + {:.0} MB) in {:.1} s; peak RSS so far {:.1} MB",
+        if shuffle { " (later cycle in scrambled order)" } else { "" },
         size(&old) / 1e6,
         size(&new) / 1e6,
         t.elapsed().as_secs_f64(),

@@ -9,9 +9,10 @@
 //! The earlier file's data records (key, encoded record, file order) and its L1 aliases go
 //! into a private temporary SQLite database (a throwaway index with a bounded page cache, in
 //! an owner-only temporary directory that is deleted when the comparison ends, also on
-//! error); the later file streams, and each of its accounts is looked up by key and deleted
-//! from that store. The accounts left at the end are the removed ones, in the earlier file's
-//! order. Results are handed to a sink as they are found ([`Event`]); only counts are kept,
+//! error); the later file streams, and each of its accounts is looked up by key and marked
+//! matched (in a small table: marking leaves the large record pages clean, so they are never
+//! written back). The accounts left unmatched at the end are the removed ones, in the
+//! earlier file's order. Results are handed to a sink as they are found ([`Event`]); only counts are kept,
 //! so memory does not grow with the number of accounts.
 //!
 //! Two threads: the calling thread reads the earlier file, then compares and calls the sink;
@@ -177,6 +178,7 @@ impl Store {
             "CREATE TABLE earlier (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, acct TEXT NOT NULL,
                                    rec BLOB NOT NULL);
              CREATE UNIQUE INDEX earlier_key ON earlier (id, acct);
+             CREATE TABLE matched (seq INTEGER PRIMARY KEY);
              CREATE TABLE alias (id TEXT NOT NULL, acct TEXT NOT NULL, old_id TEXT NOT NULL,
                                  old_acct TEXT NOT NULL, PRIMARY KEY (id, acct)) WITHOUT ROWID;
              BEGIN;",
@@ -474,9 +476,9 @@ fn load(
     Ok(false)
 }
 
-/// Store side, second part: reads the later file, takes each account's earlier record out
-/// of the store (directly or through an L1 alias), then sends what is left (the removed
-/// accounts, in the earlier file's order).
+/// Store side, second part: reads the later file, takes each account's earlier record from
+/// the store and marks it matched (directly or through an L1 alias), then sends the
+/// unmatched ones (the removed accounts, in the earlier file's order).
 fn stream<B: Read>(
     conn: &Connection,
     new: B,
@@ -484,7 +486,10 @@ fn stream<B: Read>(
     back: Receiver<Batch>,
 ) -> Result<StoreCounts, DiffError> {
     let mut counts = StoreCounts::default();
-    let mut take = conn.prepare("DELETE FROM earlier WHERE id = ?1 AND acct = ?2 RETURNING rec")?;
+    let mut take = Statements {
+        find: conn.prepare("SELECT seq, rec FROM earlier WHERE id = ?1 AND acct = ?2")?,
+        mark: conn.prepare("INSERT OR IGNORE INTO matched (seq) VALUES (?1)")?,
+    };
     let mut find_alias =
         conn.prepare("SELECT old_id, old_acct FROM alias WHERE id = ?1 AND acct = ?2")?;
     let mut slot = Slot::default();
@@ -549,7 +554,10 @@ fn stream<B: Read>(
         }
     }
     // What is left was removed, in the earlier file's order.
-    let mut rest = conn.prepare("SELECT acct, rec FROM earlier ORDER BY seq")?;
+    let mut rest = conn.prepare(
+        "SELECT acct, rec FROM earlier e
+         WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.seq = e.seq) ORDER BY seq",
+    )?;
     let mut rows = rest.query(())?;
     while let Some(row) = rows.next()? {
         let acct = b.old(row.get_ref(0)?.as_bytes().map_err(rusqlite::Error::from)?);
@@ -563,18 +571,28 @@ fn stream<B: Read>(
     Ok(counts)
 }
 
-/// Takes the earlier record stored under (`id`, `acct`) out of the store into the batch;
-/// `None` when there is none.
+/// Takes the earlier record stored under (`id`, `acct`) into the batch and marks it matched;
+/// `None` when there is none or it was matched before.
 fn take_into(
-    take: &mut rusqlite::Statement<'_>,
+    st: &mut Statements<'_>,
     id: &str,
     acct: &str,
     b: &mut Batch,
 ) -> Result<Option<Span>, DiffError> {
-    let mut rows = take.query((id, acct))?;
+    let mut rows = st.find.query((id, acct))?;
     let Some(row) = rows.next()? else { return Ok(None) };
-    let bytes = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+    let seq: i64 = row.get(0)?;
+    if st.mark.execute([seq])? == 0 {
+        return Ok(None);
+    }
+    let bytes = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
     Ok(Some(b.old(bytes)))
+}
+
+/// The look-up statements of the later file.
+struct Statements<'c> {
+    find: rusqlite::Statement<'c>,
+    mark: rusqlite::Statement<'c>,
 }
 
 /// Decodes only the base segment of a stored record.
