@@ -156,10 +156,10 @@ impl DiffError {
 }
 
 /// The earlier file's records, outside the process heap: a SQLite database in a private
-/// temporary directory, both removed on drop (the connection closes first).
+/// temporary directory (removed with everything in it when `dir` drops, after `conn`).
 struct Store {
     conn: Connection,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Store {
@@ -183,7 +183,7 @@ impl Store {
                                  old_acct TEXT NOT NULL, PRIMARY KEY (id, acct)) WITHOUT ROWID;
              BEGIN;",
         )?;
-        Ok(Store { conn, _dir: dir })
+        Ok(Store { conn, dir })
     }
 }
 
@@ -309,22 +309,22 @@ pub fn diff<A: Read, B: Read + Send>(
     new: B,
     sink: &mut dyn FnMut(Event<'_>) -> io::Result<()>,
 ) -> Result<Summary, DiffError> {
-    let store = Store::open()?;
+    let Store { conn, dir } = Store::open()?;
     let (load_tx, load_rx) = mpsc::sync_channel::<Load>(IN_FLIGHT);
     let (load_back_tx, load_back_rx) = mpsc::sync_channel::<LoadBatch>(IN_FLIGHT + 2);
     let (tx, rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
     let (back_tx, back_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT + 2);
-    std::thread::scope(|scope| {
-        let store_side =
-            std::thread::Builder::new().name("diff-store".into()).spawn_scoped(scope, move || {
-                let r = load(&store.conn, load_rx, load_back_tx)?;
-                if !r {
+    let result = std::thread::scope(|scope| {
+        // The connection moves to the store thread and closes when it ends.
+        let store_side = std::thread::Builder::new()
+            .name("diff-store".into())
+            .spawn_scoped(scope, move || {
+                if !load(&conn, load_rx, load_back_tx)? {
                     return Ok(StoreCounts::default());
                 }
-                stream(&store.conn, new, tx, back_rx)
-                // The store (and its directory) goes when this thread ends.
-            });
-        let store_side = store_side.map_err(DiffError::TempDir)?;
+                stream(&conn, new, tx, back_rx)
+            })
+            .map_err(|_| DiffError::Stopped)?;
         let front = compare_side(old, sink, load_tx, load_back_rx, rx, back_tx);
         let back = store_side.join().map_err(|_| DiffError::Stopped)?;
         let (mut sum, counts) = match (front, back) {
@@ -336,7 +336,11 @@ pub fn diff<A: Read, B: Read + Send>(
         sum.read_findings += counts.read_findings;
         sink(Event::Summary(&sum)).map_err(DiffError::Output)?;
         Ok(sum)
-    })
+    });
+    // The connection is closed (its thread has ended): the records it held go now, whatever
+    // the result.
+    drop(dir);
+    result
 }
 
 /// This thread's part: reads the earlier file into load batches, then compares what the
