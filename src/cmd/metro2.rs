@@ -77,7 +77,7 @@ pub struct DiffArgs {
     pub old: PathBuf,
     /// The later cycle's Metro 2 file.
     pub new: PathBuf,
-    /// Report format.
+    /// Report format (`json`: JSON Lines, one object per item, the summary last).
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
 }
@@ -219,17 +219,15 @@ fn convert_cmd(a: ConvertArgs) -> anyhow::Result<ExitStatus> {
 fn diff_cmd(a: DiffArgs) -> anyhow::Result<ExitStatus> {
     let old = open(&a.old)?;
     let new = open(&a.new)?;
-    let report = diff::diff(io::BufReader::new(old), io::BufReader::new(new))
-        .with_context(|| format!("comparing {} with {}", a.old.display(), a.new.display()))?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    match a.format {
-        ReportFormat::Text => diff::write_text(&mut out, &report)?,
-        ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
-        }
-    }
+    let write: fn(&mut dyn Write, &diff::Event<'_>) -> io::Result<()> = match a.format {
+        ReportFormat::Text => diff::write_text,
+        ReportFormat::Json => diff::write_json_line,
+    };
+    let summary =
+        diff::diff(io::BufReader::new(old), io::BufReader::new(new), &mut |e| write(&mut out, &e))
+            .with_context(|| format!("comparing {} with {}", a.old.display(), a.new.display()))?;
     out.flush()?;
-    Ok(if report.flags.is_empty() { ExitStatus::Ok } else { ExitStatus::Rejects })
+    Ok(if summary.flags == 0 { ExitStatus::Ok } else { ExitStatus::Rejects })
 }

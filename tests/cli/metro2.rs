@@ -716,6 +716,30 @@ fn convert_normalizes_and_writes_a_csv_view() {
     assert_eq!(&rows[0][col("base.dateOpened")], "2026-01-15");
 }
 
+/// Reads the JSON Lines report of `metro2 diff` into one object: the items of each type in
+/// order (`changed`, `flags`, `added`, `removed`) and the `summary`. Fails unless the summary
+/// is the last line and its counts match the items.
+fn diff_json(stdout: &[u8]) -> Value {
+    let lines: Vec<Value> = String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let of = |t: &str| -> Vec<Value> { lines.iter().filter(|l| l["type"] == t).cloned().collect() };
+    let summary = lines.last().cloned().unwrap_or_default();
+    assert_eq!(summary["type"], "summary", "{lines:?}");
+    assert_eq!(of("summary").len(), 1);
+    let added: Vec<Value> = of("added").iter().map(|a| a["account"].clone()).collect();
+    let removed: Vec<Value> = of("removed").iter().map(|a| a["account"].clone()).collect();
+    let (changed, flags) = (of("changed"), of("flag"));
+    assert_eq!(summary["added"], added.len());
+    assert_eq!(summary["removed"], removed.len());
+    assert_eq!(summary["changed"], changed.len());
+    assert_eq!(summary["flags"], flags.len());
+    serde_json::json!({
+        "changed": changed, "flags": flags, "added": added, "removed": removed, "summary": summary,
+    })
+}
+
 #[test]
 fn diff_reports_changes_and_flags() {
     let wd = Workdir::new();
@@ -737,7 +761,7 @@ fn diff_reports_changes_and_flags() {
     let o =
         wd.cmd().args(["metro2", "diff", "--format", "json"]).arg(&old).arg(&new).output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", show(&o));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = diff_json(&o.stdout);
     let flags: Vec<(String, String)> = v["flags"]
         .as_array()
         .unwrap()
@@ -764,4 +788,189 @@ fn diff_reports_changes_and_flags() {
         String::from_utf8_lossy(&o.stdout)
             .contains("5 -> 5 data records: 0 changed, 0 added, 0 removed, 0 flags")
     );
+}
+
+#[test]
+fn diff_lists_removed_accounts_in_the_earlier_files_order() {
+    let wd = Workdir::new();
+    let old: Vec<DataRecord> = ["R9", "K1", "R1", "K2", "R5"].map(good).to_vec();
+    let mut da = good("R1");
+    da.base.account_status = "DA".into();
+    let old = write_file(
+        &wd,
+        "old.m2",
+        &[old[0].clone(), old[1].clone(), da, old[3].clone(), old[4].clone()],
+    );
+    let new = write_file(&wd, "new.m2", &[good("K2"), good("K1")]);
+    let o =
+        wd.cmd().args(["metro2", "diff", "--format", "json"]).arg(&old).arg(&new).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let v = diff_json(&o.stdout);
+    assert_eq!(v["removed"], serde_json::json!(["R9", "R1", "R5"]));
+    // R1 was deleted (DA) before it went: no flag for it.
+    let flagged: Vec<&str> =
+        v["flags"].as_array().unwrap().iter().map(|f| f["account"].as_str().unwrap()).collect();
+    assert_eq!(flagged, ["R9", "R5"]);
+    assert_eq!(v["summary"]["old_records"], 5);
+    assert_eq!(v["summary"]["new_records"], 2);
+    // In the text form too, removed accounts come last, in the earlier file's order.
+    let o = wd.cmd().args(["metro2", "diff"]).arg(&old).arg(&new).output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    let removed: Vec<&str> =
+        text.lines().filter_map(|l| l.strip_prefix("removed account ")).collect();
+    assert_eq!(removed, ["R9", "R1", "R5"], "{text}");
+}
+
+#[test]
+fn diff_follows_an_identification_number_and_account_number_change() {
+    let wd = Workdir::new();
+    let mut moved = good("OLD7");
+    moved.l1 = Some(L1 {
+        change_indicator: 3,
+        new_consumer_account_number: "NEW7".into(),
+        new_identification_number: "AGENCY02".into(),
+        ..Default::default()
+    });
+    let old = write_file(&wd, "old.m2", &[moved, good("B2")]);
+    let mut now = good("NEW7");
+    now.base.identification_number = "AGENCY02".into();
+    now.base.current_balance = 900;
+    let new = write_file(&wd, "new.m2", &[now, good("B2")]);
+    let o =
+        wd.cmd().args(["metro2", "diff", "--format", "json"]).arg(&old).arg(&new).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let v = diff_json(&o.stdout);
+    assert_eq!(v["added"], serde_json::json!([]), "{v}");
+    assert_eq!(v["removed"], serde_json::json!([]), "{v}");
+    let c = &v["changed"][0];
+    assert_eq!(c["account"], "NEW7");
+    let fields: Vec<&str> =
+        c["changes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"base.current_balance"), "{fields:?}");
+    assert!(fields.contains(&"base.identification_number"), "{fields:?}");
+    // Without the L1 the accounts do not join.
+    let old = write_file(&wd, "old2.m2", &[good("OLD7"), good("B2")]);
+    let o =
+        wd.cmd().args(["metro2", "diff", "--format", "json"]).arg(&old).arg(&new).output().unwrap();
+    let v = diff_json(&o.stdout);
+    assert_eq!(v["added"], serde_json::json!(["NEW7"]));
+    assert_eq!(v["removed"], serde_json::json!(["OLD7"]));
+}
+
+/// Two cycles with changes, additions, removals and flags.
+fn diff_pair(wd: &Workdir) -> (std::path::PathBuf, std::path::PathBuf) {
+    let olds: Vec<DataRecord> = (0..40).map(|i| good(&format!("A{i:03}"))).collect();
+    let news: Vec<DataRecord> = (5..45)
+        .map(|i| {
+            let mut r = good(&format!("A{i:03}"));
+            if i % 3 == 0 {
+                r.base.current_balance = 1000 + i;
+            }
+            if i % 7 == 0 {
+                r.base.date_first_delinquency = Some(date(2025, 8, 1));
+            }
+            r
+        })
+        .collect();
+    (write_file(wd, "old.m2", &olds), write_file(wd, "new.m2", &news))
+}
+
+#[test]
+fn diff_output_is_byte_identical_across_runs() {
+    let wd = Workdir::new();
+    let (old, new) = diff_pair(&wd);
+    for format in ["text", "json"] {
+        let run = || {
+            let o = wd
+                .cmd()
+                .args(["metro2", "diff", "--format", format])
+                .arg(&old)
+                .arg(&new)
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+            o.stdout
+        };
+        let (a, b) = (run(), run());
+        assert!(a.len() > 1000, "{}", String::from_utf8_lossy(&a));
+        assert_eq!(a, b, "{format}");
+    }
+}
+
+#[test]
+fn diff_leaves_no_temporary_files_behind() {
+    let wd = Workdir::new();
+    let (old, new) = diff_pair(&wd);
+    let tmp = wd.join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let entries = || std::fs::read_dir(&tmp).unwrap().count();
+    let o = wd.cmd().env("TMPDIR", &tmp).args(["metro2", "diff"]).arg(&old).arg(&new).output();
+    let o = o.unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert_eq!(entries(), 0);
+    // Also when the comparison fails half-way (the later file is not Metro 2).
+    let junk = wd.write("junk.m2", "not a metro 2 file\n");
+    let o = wd.cmd().env("TMPDIR", &tmp).args(["metro2", "diff"]).arg(&old).arg(&junk).output();
+    let o = o.unwrap();
+    assert_eq!(o.status.code(), Some(6), "{}", show(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the later file"), "{}", show(&o));
+    assert_eq!(entries(), 0);
+    // The store really goes to TMPDIR: without a usable one the command cannot run.
+    let o = wd
+        .cmd()
+        .env("TMPDIR", wd.join("missing"))
+        .args(["metro2", "diff"])
+        .arg(&old)
+        .arg(&new)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(6), "{}", show(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("temporary directory"), "{}", show(&o));
+}
+
+#[test]
+fn diff_counts_garbled_records_as_read_findings() {
+    let wd = Workdir::new();
+    let (old, new) = diff_pair(&wd);
+    let mut bytes = std::fs::read(&new).unwrap();
+    // Garble the third data record: letters in its balance, an impossible date, a bad RDW.
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(bytes.iter().enumerate().filter(|b| *b.1 == b'\n').map(|(i, _)| i + 1))
+        .collect();
+    let third = starts[3];
+    bytes[third + 154..third + 163].copy_from_slice(b"12X4Z6789");
+    bytes[third + 181..third + 189].copy_from_slice(b"20261399");
+    bytes[third..third + 4].copy_from_slice(b"04X0");
+    let bad = wd.write("bad.m2", &bytes);
+    for format in ["json", "text"] {
+        let o = wd
+            .cmd()
+            .args(["metro2", "diff", "--format", format])
+            .arg(&old)
+            .arg(&bad)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+        assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"), "{}", show(&o));
+        if format == "json" {
+            let v = diff_json(&o.stdout);
+            assert!(v["summary"]["read_findings"].as_u64().unwrap() > 0, "{v}");
+            assert_eq!(v["summary"]["new_records"], 40, "{v}");
+        } else {
+            let text = String::from_utf8_lossy(&o.stdout);
+            assert!(text.contains("structural findings while reading"), "{text}");
+        }
+    }
+    // Random bytes after a valid header: findings or a clean error, never a panic.
+    let mut noise = std::fs::read(&old).unwrap();
+    noise.truncate(427);
+    let mut x: u32 = 12345;
+    for _ in 0..5000 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        noise.push((x >> 16) as u8);
+    }
+    let noisy = wd.write("noise.m2", &noise);
+    let o = wd.cmd().args(["metro2", "diff"]).arg(&old).arg(&noisy).output().unwrap();
+    assert!(matches!(o.status.code(), Some(0 | 1 | 6)), "{}", show(&o));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"), "{}", show(&o));
 }
