@@ -74,9 +74,11 @@ fn origin(record: &LocateRecord) -> String {
     format!("{}/{}", record.source, record.source_record_id)
 }
 
-/// Stores the leads and flags of one source's linkage (one transaction).
+/// Stores the leads and flags of one source's linkage, on `tx` (the caller's transaction:
+/// the locate stage stores every source's matches in one, so that a run stopped half-way
+/// leaves nothing and a re-run gives what an uninterrupted run gives).
 pub fn store_matches(
-    db: &Db,
+    tx: &Connection,
     run_id: i64,
     as_of: Date,
     debtors: &[Debtor],
@@ -84,7 +86,6 @@ pub fn store_matches(
     link: &LinkResult,
     state: &mut RunState,
 ) -> anyhow::Result<LeadStats> {
-    let tx = db.conn().unchecked_transaction()?;
     let mut stats = LeadStats::default();
     let mut matched = BTreeSet::new();
     // (consumer, lead id, score, last seen) of new address leads eligible for auto-accept.
@@ -125,8 +126,7 @@ pub fn store_matches(
             && let Some(old) = &r.known_address
         {
             let cause = format!("ncoa:{}", origin(r));
-            stats.addresses_marked_bad +=
-                mark_address_bad(&tx, d.consumer_id, old, run_id, &cause)?;
+            stats.addresses_marked_bad += mark_address_bad(tx, d.consumer_id, old, run_id, &cause)?;
         }
         // What the consumer's history says of each address the source gives, and when the
         // source last saw the one that is current for us (if it gives it).
@@ -135,14 +135,14 @@ pub fn store_matches(
         for a in &r.addresses {
             let addr = normalize_address(&a.address);
             let value = serde_json::to_string(&addr)?;
-            let known = contact_status(&tx, d.consumer_id, Kind::Address, &value)?;
+            let known = contact_status(tx, d.consumer_id, Kind::Address, &value)?;
             if known.as_deref() == Some("current") {
                 current_seen = Some(current_seen.flatten().max(a.last_seen));
             }
             given.push((a, value, known));
         }
         for (a, value, known) in given {
-            if let Some(id) = base.existing(&tx, Kind::Address, &value)? {
+            if let Some(id) = base.existing(tx, Kind::Address, &value)? {
                 state.lead_ids.insert(id);
                 stats.existing_leads += 1;
                 continue;
@@ -152,7 +152,7 @@ pub fn store_matches(
                     stats.already_current += 1;
                     continue;
                 }
-                Some("previous") if !moved_back(&tx, d.consumer_id, a.last_seen, current_seen)? => {
+                Some("previous") if !moved_back(tx, d.consumer_id, a.last_seen, current_seen)? => {
                     // A past address the source lists with the others: nothing new.
                     stats.already_previous += 1;
                     continue;
@@ -162,7 +162,7 @@ pub fn store_matches(
             let mut expl = explanation.clone();
             expl["hit"]["known_status"] = serde_json::json!(known);
             let (id, new) =
-                base.insert(&tx, Kind::Address, &value, a.first_seen, a.last_seen, &expl)?;
+                base.insert(tx, Kind::Address, &value, a.first_seen, a.last_seen, &expl)?;
             state.lead_ids.insert(id);
             if !new {
                 stats.existing_leads += 1;
@@ -189,12 +189,12 @@ pub fn store_matches(
             })
             .chain(r.emails.iter().map(|e| (Kind::Email, e.as_str(), None, None, Value::Null)));
         for (kind, value, first_seen, last_seen, hit) in others {
-            if let Some(id) = base.existing(&tx, kind, value)? {
+            if let Some(id) = base.existing(tx, kind, value)? {
                 state.lead_ids.insert(id);
                 stats.existing_leads += 1;
                 continue;
             }
-            let known = contact_status(&tx, d.consumer_id, kind, value)?;
+            let known = contact_status(tx, d.consumer_id, kind, value)?;
             if known.as_deref() == Some("current") {
                 stats.already_current += 1;
                 continue;
@@ -206,7 +206,7 @@ pub fn store_matches(
                 }
             }
             expl["hit"]["known_status"] = serde_json::json!(known);
-            let (id, new) = base.insert(&tx, kind, value, first_seen, last_seen, &expl)?;
+            let (id, new) = base.insert(tx, kind, value, first_seen, last_seen, &expl)?;
             state.lead_ids.insert(id);
             if !new {
                 stats.existing_leads += 1;
@@ -215,7 +215,7 @@ pub fn store_matches(
             *stats.new_leads.entry(kind.as_str().into()).or_default() += 1;
             // A bad or previous number or e-mail waits for a reviewer whatever the score.
             if decision == Decision::Accept && known.is_none_or(|k| k != "bad" && k != "previous") {
-                apply_lead(&tx, id, as_of, Some(run_id), "auto_accepted", "skiptrace")?;
+                apply_lead(tx, id, as_of, Some(run_id), "auto_accepted", "skiptrace")?;
                 stats.auto_accepted += 1;
             } else {
                 stats.pending += 1;
@@ -237,7 +237,7 @@ pub fn store_matches(
             }),
         ];
         for (kind, detail) in flags.into_iter().flatten() {
-            if let Some(id) = base.insert_flag(&tx, kind, &detail)? {
+            if let Some(id) = base.insert_flag(tx, kind, &detail)? {
                 if kind == "deceased" {
                     stats.deceased_hits += 1;
                 } else {
@@ -246,7 +246,7 @@ pub fn store_matches(
                 if decision == Decision::Accept {
                     let values = flag_values(kind, &detail, as_of, origin(r));
                     let cause = format!("flag_hit:{id}");
-                    set_consumer_fields(&tx, d.consumer_id, &values, Some(run_id), &cause)?;
+                    set_consumer_fields(tx, d.consumer_id, &values, Some(run_id), &cause)?;
                 }
             }
         }
@@ -258,13 +258,12 @@ pub fn store_matches(
     });
     for (consumer, id, _, _) in movers {
         if state.moved.insert(consumer) {
-            apply_lead(&tx, id, as_of, Some(run_id), "auto_accepted", "skiptrace")?;
+            apply_lead(tx, id, as_of, Some(run_id), "auto_accepted", "skiptrace")?;
             stats.auto_accepted += 1;
         } else {
             stats.pending += 1;
         }
     }
-    tx.commit()?;
     stats.matched_records = matched.len() as u64;
     Ok(stats)
 }
@@ -1338,15 +1337,15 @@ mod tests {
         // one is applied and the address on file becomes previous.
         let recs = vec![vendor("V1", &[("9 ELM ST", "2026-11-17"), ("5 PINE AVE", "2026-11-17")])];
         let mut st = RunState::default();
-        let s =
-            store_matches(&db, 1, as_of, &d, &recs, &link(Decision::Accept, 1), &mut st).unwrap();
+        let s = store_matches(db.conn(), 1, as_of, &d, &recs, &link(Decision::Accept, 1), &mut st)
+            .unwrap();
         assert_eq!((s.auto_accepted, s.already_current), (1, 1));
         assert_eq!(current_line1(&db), ["9 ELM ST"]);
         assert_eq!(status_of(&db, 100), "previous");
         // Night 2, the same record: the previous address is not news, nothing moves.
         let mut st = RunState::default();
-        let s =
-            store_matches(&db, 1, as_of, &d, &recs, &link(Decision::Accept, 1), &mut st).unwrap();
+        let s = store_matches(db.conn(), 1, as_of, &d, &recs, &link(Decision::Accept, 1), &mut st)
+            .unwrap();
         assert_eq!((s.auto_accepted, s.pending, s.already_previous), (0, 0, 1), "{s:?}");
         assert_eq!(current_line1(&db), ["9 ELM ST"]);
         let leads: i64 =
@@ -1355,13 +1354,13 @@ mod tests {
         // A record giving the past address alone, last seen before the current address was
         // first seen (2025-01-01, the vendor's first sighting): nothing either.
         let stale = vec![vendor("V2", &[("5 PINE AVE", "2024-12-01")])];
-        let s =
-            store_matches(&db, 1, as_of, &d, &stale, &link(Decision::Accept, 1), &mut st).unwrap();
+        let s = store_matches(db.conn(), 1, as_of, &d, &stale, &link(Decision::Accept, 1), &mut st)
+            .unwrap();
         assert_eq!((s.auto_accepted, s.pending, s.already_previous), (0, 0, 1), "{s:?}");
         // Seen there after the current address: maybe a move back, for a reviewer only.
         let back = vec![vendor("V3", &[("9 ELM ST", "2026-03-01"), ("5 PINE AVE", "2026-11-17")])];
-        let s =
-            store_matches(&db, 1, as_of, &d, &back, &link(Decision::Accept, 1), &mut st).unwrap();
+        let s = store_matches(db.conn(), 1, as_of, &d, &back, &link(Decision::Accept, 1), &mut st)
+            .unwrap();
         assert_eq!((s.auto_accepted, s.pending), (0, 1), "{s:?}");
         assert_eq!(current_line1(&db), ["9 ELM ST"]);
         let known: String = db
@@ -1401,9 +1400,16 @@ mod tests {
         };
         let as_of = jiff::civil::date(2026, 11, 20);
         let mut st = RunState::default();
-        let s =
-            store_matches(&db, 1, as_of, &[debtor()], &[rec], &link(Decision::Accept, 1), &mut st)
-                .unwrap();
+        let s = store_matches(
+            db.conn(),
+            1,
+            as_of,
+            &[debtor()],
+            &[rec],
+            &link(Decision::Accept, 1),
+            &mut st,
+        )
+        .unwrap();
         assert_eq!((s.auto_accepted, s.pending), (1, 2), "{s:?}");
         let phones: Vec<(String, String)> = db
             .conn()
@@ -1426,19 +1432,40 @@ mod tests {
         let mut st = RunState::default();
         let as_of = jiff::civil::date(2026, 11, 20);
         // A review-level match changes nothing.
-        let s =
-            store_matches(&db, 1, as_of, &[debtor()], &recs, &link(Decision::Review, 1), &mut st)
-                .unwrap();
+        let s = store_matches(
+            db.conn(),
+            1,
+            as_of,
+            &[debtor()],
+            &recs,
+            &link(Decision::Review, 1),
+            &mut st,
+        )
+        .unwrap();
         assert_eq!(s.addresses_marked_bad, 0);
         assert_eq!(status_of(&db, 100), "current");
-        let s =
-            store_matches(&db, 1, as_of, &[debtor()], &recs, &link(Decision::Accept, 1), &mut st)
-                .unwrap();
+        let s = store_matches(
+            db.conn(),
+            1,
+            as_of,
+            &[debtor()],
+            &recs,
+            &link(Decision::Accept, 1),
+            &mut st,
+        )
+        .unwrap();
         assert_eq!(s.addresses_marked_bad, 1);
         assert_eq!(status_of(&db, 100), "bad");
-        let s =
-            store_matches(&db, 1, as_of, &[debtor()], &recs, &link(Decision::Accept, 1), &mut st)
-                .unwrap();
+        let s = store_matches(
+            db.conn(),
+            1,
+            as_of,
+            &[debtor()],
+            &recs,
+            &link(Decision::Accept, 1),
+            &mut st,
+        )
+        .unwrap();
         assert_eq!(s.addresses_marked_bad, 0);
         let events: i64 = db
             .conn()
@@ -1460,9 +1487,16 @@ mod tests {
             ncoa("A", Some(MoveType::Individual), Some("9 ELM ST")),
         ];
         let mut st = RunState::default();
-        let s =
-            store_matches(&db, 1, as_of, &[debtor()], &recs, &link(Decision::Accept, 2), &mut st)
-                .unwrap();
+        let s = store_matches(
+            db.conn(),
+            1,
+            as_of,
+            &[debtor()],
+            &recs,
+            &link(Decision::Accept, 2),
+            &mut st,
+        )
+        .unwrap();
         assert_eq!((s.auto_accepted, s.pending), (1, 1));
         let rows: Vec<(String, String)> = db
             .conn()

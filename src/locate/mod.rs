@@ -26,7 +26,8 @@ use crate::config::Config;
 use crate::error::ConfigError;
 use crate::exit::ExitStatus;
 use crate::locate::leads::{LeadFilter, LeadStats, RunState};
-use crate::locate::matcher::Matcher;
+use crate::locate::matcher::{Decision, LinkResult, Matcher};
+use crate::locate::record::LocateRecord;
 use crate::locate::sources::{ApiStats, SourceConfig, SourceKind};
 use crate::progress::Progress;
 use crate::store::Db;
@@ -174,6 +175,8 @@ pub fn run_locate(
     let mut state = RunState::default();
     let mut status = ExitStatus::Ok;
     let mut matches: Vec<MatchRow> = Vec::new();
+    // (index in `outcome.sources`, the records some pair matched, their linkage) per source.
+    let mut linked: Vec<(usize, Vec<LocateRecord>, LinkResult)> = Vec::new();
     for ((name, s), m) in chosen.into_iter().zip(&mappings) {
         let mut summary = SourceSummary {
             name: name.clone(),
@@ -278,18 +281,31 @@ pub fn run_locate(
                     decision: leads::capped(p.decision, r),
                 });
             }
-            summary.leads = leads::store_matches(
-                db,
-                run_id,
-                opts.as_of,
-                &selection.debtors,
-                &read.records,
-                &link,
-                &mut state,
-            )?;
+            let (records, link) = matched_only(read.records, link);
+            linked.push((outcome.sources.len(), records, link));
         }
         outcome.sources.push(summary);
     }
+    // Every source's matches are stored in one transaction, in source order (each source sees
+    // what the ones before it applied): a run stopped before the commit leaves nothing of the
+    // stage but the vendor answers already paid for (cached as they came), so a re-run selects
+    // the same debtors and stores what an uninterrupted run stores.
+    let tx = db.conn().unchecked_transaction()?;
+    for (i, records, link) in linked {
+        let stats = leads::store_matches(
+            &tx,
+            run_id,
+            opts.as_of,
+            &selection.debtors,
+            &records,
+            &link,
+            &mut state,
+        )?;
+        if let Some(summary) = outcome.sources.get_mut(i) {
+            summary.leads = stats;
+        }
+    }
+    tx.commit()?;
 
     // The lead files: every lead this run found, new or known, by id.
     let ids: Vec<i64> = state.lead_ids.iter().copied().collect();
@@ -449,4 +465,34 @@ impl LocateOutcome {
         }
         Ok(())
     }
+}
+
+/// The records of a linkage that some pair kept (not rejected), with the pairs renumbered to
+/// them: what storing needs, without holding every record of every source until then.
+fn matched_only(
+    records: Vec<LocateRecord>,
+    mut link: LinkResult,
+) -> (Vec<LocateRecord>, LinkResult) {
+    let mut new_index: Vec<Option<usize>> = vec![None; records.len()];
+    link.pairs.retain(|p| p.decision != Decision::Reject);
+    let mut wanted = 0;
+    for p in &link.pairs {
+        if let Some(slot @ None) = new_index.get_mut(p.record) {
+            *slot = Some(0);
+            wanted += 1;
+        }
+    }
+    let mut kept = Vec::with_capacity(wanted);
+    for (i, r) in records.into_iter().enumerate() {
+        if let Some(slot @ Some(_)) = new_index.get_mut(i) {
+            *slot = Some(kept.len());
+            kept.push(r);
+        }
+    }
+    for p in &mut link.pairs {
+        if let Some(Some(n)) = new_index.get(p.record) {
+            p.record = *n;
+        }
+    }
+    (kept, link)
 }

@@ -1025,3 +1025,57 @@ fn an_unreadable_source_fails_the_run_but_not_the_other_sources() {
     assert!(stdout.contains("phones_csv [vendor_csv]: 3 read, 2 rejected, 1 matched"), "{stdout}");
     assert_eq!(count(&wd.db(), "SELECT count(*) FROM leads WHERE source = 'phones_csv'"), 1);
 }
+
+#[test]
+fn a_locate_stopped_while_storing_leaves_nothing_and_its_rerun_matches_an_uninterrupted_one() {
+    let run = |wd: &Workdir| {
+        wd.cmd().args(["locate", "--as-of", AS_OF, "--out", "out"]).output().unwrap()
+    };
+    let state = |wd: &Workdir| -> Vec<String> {
+        let db = wd.db();
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT consumer_id, kind, value, source, source_record_id, status FROM leads",
+            "SELECT consumer_id, line1, status FROM addresses",
+            "SELECT consumer_id, number, status FROM phones",
+            "SELECT consumer_id, kind, status FROM flag_hits",
+        ] {
+            let mut s = db.prepare(&format!("{sql} ORDER BY 1, 2, 3")).unwrap();
+            let n = s.column_count();
+            let mut rows = s.raw_query();
+            while let Some(r) = rows.next().unwrap() {
+                let v: Vec<String> = (0..n)
+                    .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).unwrap()))
+                    .collect();
+                out.push(v.join("|"));
+            }
+        }
+        out
+    };
+    // An uninterrupted run.
+    let clean = Workdir::new();
+    seed(&clean);
+    file_config(&clean);
+    assert_eq!(run(&clean).status.code(), Some(1));
+    let expected = state(&clean);
+    assert!(expected.iter().any(|l| l.contains("acme_xml")), "{expected:?}");
+    assert!(expected.iter().any(|l| l.contains("phones_csv")), "{expected:?}");
+    // The same, with storing failing at the last source (sources go in name order:
+    // acme_xml, coa, phones_csv): as a run killed there would, it leaves nothing.
+    let wd = Workdir::new();
+    seed(&wd);
+    file_config(&wd);
+    let before = state(&wd);
+    wd.db()
+        .execute_batch(
+            "CREATE TRIGGER stop_storing BEFORE INSERT ON leads WHEN NEW.source = 'phones_csv'
+             BEGIN SELECT RAISE(ABORT, 'storage failed'); END;",
+        )
+        .unwrap();
+    let o = run(&wd);
+    assert_eq!(o.status.code(), Some(6), "{}", show(&o));
+    assert_eq!(state(&wd), before, "the earlier sources' leads were kept");
+    wd.db().execute_batch("DROP TRIGGER stop_storing").unwrap();
+    assert_eq!(run(&wd).status.code(), Some(1));
+    assert_eq!(state(&wd), expected);
+}
