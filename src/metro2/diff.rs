@@ -34,6 +34,10 @@ use super::layout::{FieldSpec, Segment};
 use super::model::DataRecord;
 use super::reader::{Kind, ReadError, Reader, Slot};
 
+/// Appended to the later value of a changed SSN or date of birth that masks like the earlier
+/// one (the same last four digits, the same year).
+pub const MASKED_ALIKE: &str = " (changed; masks alike)";
+
 /// Page cache of the temporary store, in KiB (SQLite's negative `cache_size`).
 const CACHE_KIB: i64 = 32 * 1024;
 
@@ -761,8 +765,9 @@ impl Comparer {
         Ok(())
     }
 
-    /// The changed fields, compared as shown (masked): fields of both records in layout
-    /// order, then fields only the earlier record has (when not blank).
+    /// The changed fields, compared as stored and shown masked (a change the masking hides
+    /// is marked [`MASKED_ALIKE`]): fields of both records in layout order, then fields only
+    /// the earlier record has (when not blank).
     fn field_changes(&mut self, o: &DataRecord, n: &DataRecord) {
         self.old.fill(o);
         self.new.fill(n);
@@ -784,15 +789,18 @@ impl Comparer {
                 (std::cmp::Ordering::Equal, Some(a), Some(b)) => {
                     let (ov, nv) = (of.value(a.val), nf.value(b.val));
                     if ov != nv {
-                        let (ov, nv) = (ov.masked(), nv.masked());
-                        if ov != nv {
-                            self.changes.changes.push(FieldChange {
-                                field: b.name(),
-                                crrg: b.spec.crrg,
-                                old: ov,
-                                new: nv,
-                            });
+                        let (ov, mut nv) = (ov.masked(), nv.masked());
+                        if ov == nv {
+                            // An SSN with the same last four digits, a date of birth in the
+                            // same year: another value all the same, shown masked.
+                            nv.push_str(MASKED_ALIKE);
                         }
+                        self.changes.changes.push(FieldChange {
+                            field: b.name(),
+                            crrg: b.spec.crrg,
+                            old: ov,
+                            new: nv,
+                        });
                     }
                     i += 1;
                     j += 1;
@@ -962,7 +970,7 @@ pub fn write_json_line(out: &mut dyn Write, e: &Event<'_>) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metro2::model::{Base, Header, L1};
+    use crate::metro2::model::{Base, Header, L1, SsnField};
     use crate::metro2::writer::{WriterOptions, write_to_vec};
     use jiff::civil::date;
 
@@ -1044,6 +1052,24 @@ mod tests {
         assert_eq!((s.added, s.removed), (1, 2));
         assert_eq!(s.changed, r.changed.len() as u64);
         assert_eq!(s.flags, r.flags.len() as u64);
+    }
+
+    #[test]
+    fn an_ssn_change_the_masking_hides_is_still_reported() {
+        let o = [rec("A", "93", (2024, 1, 1)), rec("B", "93", (2024, 1, 1))];
+        let (mut a, mut b) = (o[0].clone(), o[1].clone());
+        a.base.social_security_number = SsnField(123_456_789);
+        b.base.social_security_number = SsnField(123_456_789);
+        let old = [a.clone(), b.clone()];
+        a.base.social_security_number = SsnField(987_656_789);
+        let (r, _) = run(&old, &[a, b]);
+        assert_eq!(r.changed.len(), 1, "{:?}", r.changed);
+        let c = &r.changed[0];
+        assert_eq!(c.account, "A");
+        let ssn = c.changes.iter().find(|f| f.field == "base.social_security_number").unwrap();
+        assert_eq!(ssn.old, "***-**-6789");
+        assert_eq!(ssn.new, format!("***-**-6789{MASKED_ALIKE}"));
+        assert!(!format!("{:?}", r.changed).contains("987"));
     }
 
     #[test]
