@@ -7,6 +7,9 @@
 //! Run: `cargo bench --bench furnish` (release profile). `FURNISH_BENCH_DB` keeps the
 //! generated database; `FURNISH_BENCH_AS_OF` then furnishes a later cycle over it.
 
+mod common;
+
+use common::{cpu_seconds, load_average, reset_peak, status_kb};
 use std::path::Path;
 use std::time::Instant;
 
@@ -33,39 +36,6 @@ report_list_limit = 100
 [furnish.program_identifiers]
 equifax = "EQ12345"
 "#;
-
-fn status_kb(key: &str) -> u64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    s.lines()
-        .find(|l| l.starts_with(key))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// CPU seconds (user + system, all threads) this process has used so far.
-fn cpu_seconds() -> f64 {
-    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses): utime is the 14th field.
-    let rest = s.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().map(str::to_string))
-        .unwrap_or_default()
-}
-
-/// Resets VmHWM to the current RSS (Linux: write 5 to clear_refs).
-fn reset_peak() {
-    if std::fs::write("/proc/self/clear_refs", "5").is_err() {
-        eprintln!("(could not reset the peak RSS counter; peak includes the setup)");
-    }
-}
 
 fn main() -> anyhow::Result<()> {
     let n: u64 = std::env::var("FURNISH_BENCH_ACCOUNTS")

@@ -5,6 +5,9 @@
 //! Run: `cargo bench --bench ingest`. Target: at least 100,000 accounts/s and a peak RSS under
 //! 300 MB, whatever the file size.
 
+mod common;
+
+use common::{cpu_seconds, peak_rss_kb, thread_cpu_seconds};
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -148,36 +151,6 @@ fn generate_portfolio(path: &Path, n: u64, seed: u64) -> std::io::Result<()> {
         )?;
     }
     w.flush()
-}
-
-fn peak_rss_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// User + system CPU seconds of this process so far (`/proc/self/stat`, 100 ticks/s), to tell
-/// the ingest's own cost from waiting on a busy machine.
-fn cpu_seconds() -> f64 {
-    stat_cpu_seconds("/proc/self/stat")
-}
-
-/// The same for the calling thread alone (the ingest's writer: the reader is a second thread).
-fn thread_cpu_seconds() -> f64 {
-    stat_cpu_seconds("/proc/thread-self/stat")
-}
-
-fn stat_cpu_seconds(path: &str) -> f64 {
-    let stat = std::fs::read_to_string(path).unwrap_or_default();
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn main() -> anyhow::Result<()> {

@@ -3,36 +3,13 @@
 //! time (excluded), link time, records/s, candidate pairs, blocking recall, precision,
 //! recall, F1 and peak RSS (VmHWM). `LOCATE_BENCH_SEED` changes the simulation seed (42).
 
+mod common;
+
+use common::{cpu_seconds, peak_rss_mib};
 use std::time::Instant;
 
 use skiptrace::locate::matcher::{Decision, MatchConfig, Matcher};
 use skiptrace::synth::{self, SynthConfig};
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-/// CPU seconds (user + system) this process has used so far, from `/proc/self/stat`.
-fn cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            let after = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
-            // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name.
-            let ut: f64 = after.get(11)?.parse().ok()?;
-            let st: f64 = after.get(12)?.parse().ok()?;
-            Some((ut + st) / 100.0)
-        })
-        .unwrap_or(0.0)
-}
 
 fn main() {
     let n: usize = std::env::args()

@@ -4,6 +4,9 @@
 //! `cargo bench --bench locate_sources [-- RECORDS]` (default 200,000 records per file). The
 //! data is generated into a temporary directory first (not timed) and removed afterwards.
 
+mod common;
+
+use common::peak_rss_kb;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -89,17 +92,6 @@ fn generate_ncoa(path: &Path, n: usize) -> std::io::Result<()> {
     w.flush()
 }
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
 fn main() {
     let n: usize = std::env::args()
         .skip(1)
@@ -152,5 +144,5 @@ fn main() {
         r.rows as f64 / secs,
         mb(&ncoa_path) / secs
     );
-    println!("peak RSS (VmHWM): {:.0} MB", peak_rss_kib() as f64 / 1024.0);
+    println!("peak RSS (VmHWM): {:.0} MB", peak_rss_kb() as f64 / 1024.0);
 }

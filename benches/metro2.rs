@@ -4,6 +4,9 @@
 //! for another count, `METRO2_BENCH_ROUNDS` for the rounds per step; the fastest is shown).
 //! The data is synthetic and generated on the fly; nothing is committed.
 
+mod common;
+
+use common::{cpu_seconds, metro2_template, peak_rss_mib};
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
@@ -11,29 +14,10 @@ use std::time::Instant;
 
 use jiff::civil::date;
 use skiptrace::metro2::file::validate_stream;
-use skiptrace::metro2::model::{Base, DataRecord, Header, J1, K1, SsnField};
+use skiptrace::metro2::model::{Header, J1, SsnField};
 use skiptrace::metro2::reader::{Kind, Reader, Slot};
 use skiptrace::metro2::validate::ValidateOptions;
 use skiptrace::metro2::writer::{Writer, WriterOptions};
-
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-/// CPU time of the whole process (user + system, all threads), in seconds. The machine is
-/// shared, so records per CPU-second is printed beside wall-clock throughput.
-fn cpu_secs() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses): utime is the 12th, stime 13th.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = rest.split_whitespace().map(|x| x.parse().unwrap_or(0.0)).collect();
-    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
-}
 
 fn report(step: &str, n: u64, wall: f64, cpu: f64, extra: &str) {
     println!(
@@ -48,10 +32,10 @@ fn report(step: &str, n: u64, wall: f64, cpu: f64, extra: &str) {
 fn best(name: &str, n: u64, rounds: usize, step: &mut dyn FnMut() -> String) {
     let mut best: Option<(f64, f64, String)> = None;
     for _ in 0..rounds.max(1) {
-        let c = cpu_secs();
+        let c = cpu_seconds();
         let t = Instant::now();
         let extra = step();
-        let (wall, cpu) = (t.elapsed().as_secs_f64(), cpu_secs() - c);
+        let (wall, cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
         if best.as_ref().is_none_or(|b| wall < b.0) {
             best = Some((wall, cpu, extra));
         }
@@ -59,39 +43,6 @@ fn best(name: &str, n: u64, rounds: usize, step: &mut dyn FnMut() -> String) {
     if let Some((wall, cpu, extra)) = best {
         report(name, n, wall, cpu, &extra);
     }
-}
-
-fn template() -> DataRecord {
-    let mut r = DataRecord::new(Base {
-        processing_indicator: 1,
-        identification_number: "AGENCY0001".into(),
-        portfolio_type: "O".into(),
-        account_type: "48".into(),
-        date_opened: Some(date(2025, 3, 14)),
-        highest_credit: 1850,
-        terms_duration: "001".into(),
-        terms_frequency: "P".into(),
-        account_status: "93".into(),
-        payment_history_profile: "B".repeat(24),
-        current_balance: 1850,
-        amount_past_due: 1850,
-        date_account_information: Some(date(2026, 10, 31)),
-        date_first_delinquency: Some(date(2024, 11, 2)),
-        surname: "SAMPLE".into(),
-        first_name: "ALEX".into(),
-        social_security_number: SsnField(123_456_789),
-        ecoa_code: "1".into(),
-        first_line_address: "100 EXAMPLE AVE".into(),
-        city: "SPRINGFIELD".into(),
-        state: "IL".into(),
-        zip_code: "62701".into(),
-        ..Default::default()
-    });
-    r.k1 = Some(K1 {
-        original_creditor_name: "EXAMPLE MEDICAL GROUP".into(),
-        creditor_classification: 2,
-    });
-    r
 }
 
 fn main() {
@@ -116,8 +67,8 @@ fn main() {
         ..Default::default()
     };
 
-    let mut plain = template();
-    let mut with_j1 = template();
+    let mut plain = metro2_template(date(2026, 10, 31));
+    let mut with_j1 = metro2_template(date(2026, 10, 31));
     with_j1.j1.push(j1);
 
     let rounds: usize =
@@ -183,5 +134,5 @@ fn main() {
         assert_eq!(summary.records, n);
         format!(" ({found} findings)")
     });
-    println!("peak RSS (VmHWM): {:.1} MB", peak_rss_mb());
+    println!("peak RSS (VmHWM): {:.1} MB", peak_rss_mib());
 }

@@ -7,6 +7,9 @@
 //! `METRO2_DIFF_BENCH_SHUFFLE=1` writes the later cycle in a scrambled order). The
 //! data is synthetic and generated into a temporary directory; nothing is committed.
 
+mod common;
+
+use common::{cpu_seconds, metro2_template, peak_rss_mib};
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
@@ -14,58 +17,8 @@ use std::time::Instant;
 
 use jiff::civil::date;
 use skiptrace::metro2::diff::{self, Event};
-use skiptrace::metro2::model::{Base, DataRecord, Header, J1, K1, L1, SsnField};
+use skiptrace::metro2::model::{Header, J1, L1, SsnField};
 use skiptrace::metro2::writer::{Writer, WriterOptions};
-
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-/// CPU time of the whole process (user + system), in seconds.
-fn cpu_secs() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = rest.split_whitespace().map(|x| x.parse().unwrap_or(0.0)).collect();
-    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
-}
-
-fn template() -> DataRecord {
-    let mut r = DataRecord::new(Base {
-        processing_indicator: 1,
-        identification_number: "AGENCY0001".into(),
-        portfolio_type: "O".into(),
-        account_type: "48".into(),
-        date_opened: Some(date(2025, 3, 14)),
-        highest_credit: 1850,
-        terms_duration: "001".into(),
-        terms_frequency: "P".into(),
-        account_status: "93".into(),
-        payment_history_profile: "B".repeat(24),
-        current_balance: 1850,
-        amount_past_due: 1850,
-        date_account_information: Some(date(2026, 9, 30)),
-        date_first_delinquency: Some(date(2024, 11, 2)),
-        surname: "SAMPLE".into(),
-        first_name: "ALEX".into(),
-        social_security_number: SsnField(123_456_789),
-        ecoa_code: "1".into(),
-        first_line_address: "100 EXAMPLE AVE".into(),
-        city: "SPRINGFIELD".into(),
-        state: "IL".into(),
-        zip_code: "62701".into(),
-        ..Default::default()
-    });
-    r.k1 = Some(K1 {
-        original_creditor_name: "EXAMPLE MEDICAL GROUP".into(),
-        creditor_classification: 2,
-    });
-    r
-}
 
 fn header(activity: jiff::civil::Date) -> Header {
     Header {
@@ -100,7 +53,7 @@ fn write_cycle(path: &std::path::Path, n: u64, later: bool, shuffle: bool) -> u6
         ecoa_code: "2".into(),
         ..Default::default()
     };
-    let mut rec = template();
+    let mut rec = metro2_template(date(2026, 9, 30));
     let mut written = 0;
     for j in 0..n {
         // A step prime to n walks a permutation of 0..n.
@@ -170,10 +123,10 @@ fn main() {
         size(&old) / 1e6,
         size(&new) / 1e6,
         t.elapsed().as_secs_f64(),
-        peak_rss_mb()
+        peak_rss_mib()
     );
 
-    let c = cpu_secs();
+    let c = cpu_seconds();
     let t = Instant::now();
     let mut out = std::io::sink();
     let mut lines = 0u64;
@@ -191,7 +144,7 @@ fn main() {
         },
     )
     .expect("diff");
-    let (wall, cpu) = (t.elapsed().as_secs_f64(), cpu_secs() - c);
+    let (wall, cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
     assert_eq!(summary.old_records, n_old);
     assert_eq!(summary.new_records, n_new);
     assert_eq!(summary.removed, (0..n).filter(|&i| removed(i)).count() as u64);
@@ -210,7 +163,7 @@ fn main() {
         store_bytes as f64 / 1e6,
         temp_store_bytes() == 0
     );
-    println!("peak RSS (VmHWM): {:.1} MB", peak_rss_mb());
+    println!("peak RSS (VmHWM): {:.1} MB", peak_rss_mib());
 }
 
 /// Bytes in the comparison's temporary directories under the system temporary directory.
