@@ -136,9 +136,9 @@ fn main() {
         BufReader::new(File::open(&new).expect("open")),
         &mut |e: Event<'_>| {
             lines += 1;
-            if matches!(e, Event::Summary(_)) {
-                // The temporary store still exists when the summary goes out.
-                store_bytes = temp_store_bytes();
+            if matches!(e, Event::Removed { .. }) {
+                // The temporary store is still open while the removed accounts come out.
+                store_bytes = store_bytes.max(temp_store_bytes());
             }
             diff::write_json_line(&mut out, &e)
         },
@@ -159,21 +159,26 @@ fn main() {
         summary.changed, summary.added, summary.removed, summary.flags, summary.read_findings
     );
     println!(
-        "temporary store at the end: {:.0} MB on disk (deleted since: {})",
+        "temporary store at the end: {:.0} MB on disk (closed and gone since: {})",
         store_bytes as f64 / 1e6,
         temp_store_bytes() == 0
     );
     println!("peak RSS (VmHWM): {:.1} MB", peak_rss_mib());
 }
 
-/// Bytes in the comparison's temporary directories under the system temporary directory.
+/// Bytes of the comparison's temporary store: the deleted files (SQLite's temporary files,
+/// in its temporary directory) this process still holds open; the store has no name to look
+/// up.
 fn temp_store_bytes() -> u64 {
-    let Ok(dirs) = std::fs::read_dir(std::env::temp_dir()) else { return 0 };
-    dirs.flatten()
-        .filter(|d| d.file_name().to_string_lossy().starts_with("skiptrace-diff-"))
-        .filter_map(|d| std::fs::read_dir(d.path()).ok())
-        .flat_map(|files| files.flatten())
-        .filter_map(|f| f.metadata().ok())
+    let Ok(fds) = std::fs::read_dir("/proc/self/fd") else { return 0 };
+    fds.flatten()
+        .filter(|fd| {
+            std::fs::read_link(fd.path()).is_ok_and(|l| {
+                let l = l.display().to_string();
+                l.ends_with(" (deleted)")
+            })
+        })
+        .filter_map(|fd| std::fs::metadata(fd.path()).ok())
         .map(|m| m.len())
         .sum()
 }

@@ -2,9 +2,10 @@
 //!
 //! Nothing is overwritten. A value seen again has its `last_seen` moved forward; a new value
 //! becomes `current` and the previous current one becomes `previous`; a value reported bad
-//! becomes `bad` and never comes back to `current` from a client file. A client value that
-//! skip tracing replaced (a current value from an accepted lead) does not come back while the
-//! client repeats it: the client is sending what it had, not news. Every state change of
+//! becomes `bad` and never comes back to `current` from a client file. Each value keeps the
+//! date a client file last sent it (`client_seen`): the value the client sent last, sent
+//! again, is no news, so a value skip tracing replaced stays `previous` while the client
+//! repeats it; a value the client sent before another one and sends again is a move back. Every state change of
 //! an existing consumer's contact data is written to `consumer_events`. This module must not
 //! decide *whether* a value is valid (the row parser does).
 
@@ -45,6 +46,17 @@ pub enum Table {
     Emails,
 }
 
+/// The same statement for each table: `$before`, the table's name, `$after`.
+macro_rules! each_table {
+    ($table:expr, $before:literal, $after:literal) => {
+        match $table {
+            Table::Addresses => concat!($before, "addresses", $after),
+            Table::Phones => concat!($before, "phones", $after),
+            Table::Emails => concat!($before, "emails", $after),
+        }
+    };
+}
+
 impl Table {
     fn event_field(self) -> &'static str {
         match self {
@@ -57,14 +69,14 @@ impl Table {
     fn find_sql(self) -> &'static str {
         match self {
             Table::Addresses => {
-                "SELECT id, status, source FROM addresses WHERE consumer_id = ?1 AND line1 = ?2 \
-                 AND line2 = ?3 AND city = ?4 AND state = ?5 AND zip = ?6"
+                "SELECT id, status, client_seen FROM addresses WHERE consumer_id = ?1 \
+                 AND line1 = ?2 AND line2 = ?3 AND city = ?4 AND state = ?5 AND zip = ?6"
             }
             Table::Phones => {
-                "SELECT id, status, source FROM phones WHERE consumer_id = ?1 AND number = ?2"
+                "SELECT id, status, client_seen FROM phones WHERE consumer_id = ?1 AND number = ?2"
             }
             Table::Emails => {
-                "SELECT id, status, source FROM emails WHERE consumer_id = ?1 AND address = ?2"
+                "SELECT id, status, client_seen FROM emails WHERE consumer_id = ?1 AND address = ?2"
             }
         }
     }
@@ -73,82 +85,62 @@ impl Table {
         match self {
             Table::Addresses => {
                 "INSERT INTO addresses (consumer_id, line1, line2, city, state, zip, source, \
-                 source_ref, first_seen, last_seen, status) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"
+                 source_ref, first_seen, last_seen, status, client_seen) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)"
             }
             Table::Phones => {
                 "INSERT INTO phones (consumer_id, number, source, source_ref, first_seen, \
-                 last_seen, status) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)"
+                 last_seen, status, client_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)"
             }
             Table::Emails => {
                 "INSERT INTO emails (consumer_id, address, source, source_ref, first_seen, \
-                 last_seen, status) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)"
+                 last_seen, status, client_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)"
             }
         }
     }
 
     fn current_sql(self) -> &'static str {
-        match self {
-            Table::Addresses => {
-                "SELECT id, status FROM addresses WHERE consumer_id = ?1 AND status = 'current' \
-                 ORDER BY id"
-            }
-            Table::Phones => {
-                "SELECT id, status FROM phones WHERE consumer_id = ?1 AND status = 'current' \
-                 ORDER BY id"
-            }
-            Table::Emails => {
-                "SELECT id, status FROM emails WHERE consumer_id = ?1 AND status = 'current' \
-                 ORDER BY id"
-            }
-        }
-    }
-
-    /// Whether a current value of the consumer came from skip tracing (an accepted lead).
-    fn located_current_sql(self) -> &'static str {
-        match self {
-            Table::Addresses => {
-                "SELECT EXISTS (SELECT 1 FROM addresses WHERE consumer_id = ?1 \
-                 AND status = 'current' AND source LIKE 'lead:%')"
-            }
-            Table::Phones => {
-                "SELECT EXISTS (SELECT 1 FROM phones WHERE consumer_id = ?1 \
-                 AND status = 'current' AND source LIKE 'lead:%')"
-            }
-            Table::Emails => {
-                "SELECT EXISTS (SELECT 1 FROM emails WHERE consumer_id = ?1 \
-                 AND status = 'current' AND source LIKE 'lead:%')"
-            }
-        }
+        each_table!(
+            self,
+            "SELECT id, status FROM ",
+            " WHERE consumer_id = ?1 AND status = 'current' ORDER BY id"
+        )
     }
 
     fn status_sql(self) -> &'static str {
-        match self {
-            Table::Addresses => "UPDATE addresses SET status = ?1 WHERE id = ?2",
-            Table::Phones => "UPDATE phones SET status = ?1 WHERE id = ?2",
-            Table::Emails => "UPDATE emails SET status = ?1 WHERE id = ?2",
-        }
+        each_table!(self, "UPDATE ", " SET status = ?1 WHERE id = ?2")
     }
 
+    /// A client file sent the value again (on `?1`).
     fn seen_sql(self) -> &'static str {
-        match self {
-            Table::Addresses => "UPDATE addresses SET last_seen = max(last_seen, ?1) WHERE id = ?2",
-            Table::Phones => "UPDATE phones SET last_seen = max(last_seen, ?1) WHERE id = ?2",
-            Table::Emails => "UPDATE emails SET last_seen = max(last_seen, ?1) WHERE id = ?2",
-        }
+        each_table!(
+            self,
+            "UPDATE ",
+            " SET last_seen = max(last_seen, ?1), client_seen = ?1 WHERE id = ?2"
+        )
+    }
+
+    /// Whether a client file sent the consumer (`?1`) another value than row `?2` after
+    /// `?3`.
+    fn sent_other_since_sql(self) -> &'static str {
+        each_table!(
+            self,
+            "SELECT EXISTS (SELECT 1 FROM ",
+            " WHERE consumer_id = ?1 AND id != ?2 AND client_seen > ?3)"
+        )
     }
 }
 
 /// A contact value: the identifying columns in the table's order.
 pub type Key<'a> = &'a [&'a str];
 
-/// The stored value: id, status and source.
+/// The stored value: id, status, and when a client file last sent it.
 fn find(
     tx: &Connection,
     table: Table,
     consumer: i64,
     key: Key<'_>,
-) -> rusqlite::Result<Option<(i64, String, String)>> {
+) -> rusqlite::Result<Option<(i64, String, Option<Date>)>> {
     let mut p: Vec<&dyn ToSql> = Vec::with_capacity(key.len() + 1);
     p.push(&consumer);
     p.extend(key.iter().map(|k| k as &dyn ToSql));
@@ -157,21 +149,24 @@ fn find(
         .optional()
 }
 
+/// Adds a value; `client_seen` when a client file sends it as current.
 fn insert(
     tx: &Connection,
     table: Table,
     consumer: i64,
     key: Key<'_>,
     status: &str,
+    client_seen: Option<Date>,
     o: &Origin<'_>,
 ) -> rusqlite::Result<i64> {
-    let mut p: Vec<&dyn ToSql> = Vec::with_capacity(key.len() + 5);
+    let mut p: Vec<&dyn ToSql> = Vec::with_capacity(key.len() + 6);
     p.push(&consumer);
     p.extend(key.iter().map(|k| k as &dyn ToSql));
     p.push(&o.source);
     p.push(&o.cause);
     p.push(&o.as_of);
     p.push(&status);
+    p.push(&client_seen);
     tx.prepare_cached(table.insert_sql())?.execute(p.as_slice())?;
     Ok(tx.last_insert_rowid())
 }
@@ -188,20 +183,22 @@ pub fn observe_current(
     o: &Origin<'_>,
 ) -> rusqlite::Result<bool> {
     if fresh {
-        insert(tx, table, consumer, key, "current", o)?;
+        insert(tx, table, consumer, key, "current", Some(o.as_of), o)?;
         return Ok(true);
     }
-    if let Some((id, status, source)) = find(tx, table, consumer, key)? {
+    if let Some((id, status, client_seen)) = find(tx, table, consumer, key)? {
+        // The value the client sent last, sent again, is no news. If it is `previous`,
+        // something other than a client file replaced it (skip tracing: an automatic or
+        // a reviewed lead), and that stays current. A value the client sent before another
+        // one and sends again now is a move back by the client.
+        let repeated = match client_seen {
+            Some(seen) => !tx
+                .prepare_cached(table.sent_other_since_sql())?
+                .query_row(params![consumer, id, seen], |r| r.get::<_, bool>(0))?,
+            None => false,
+        };
         tx.prepare_cached(table.seen_sql())?.execute(params![o.as_of, id])?;
-        if status == "previous"
-            && source.starts_with("client:")
-            && located_current(tx, table, consumer)?
-        {
-            // The client still sends the value it had; skip tracing has found a newer one,
-            // which stays current. Only a value the client has not sent before is news.
-            return Ok(false);
-        }
-        if status == "previous" || status == "candidate" {
+        if (status == "previous" && !repeated) || status == "candidate" {
             demote_current(tx, table, consumer, Some(id), o)?;
             set_status(tx, table, consumer, id, &status, "current", o)?;
             return Ok(true);
@@ -209,13 +206,9 @@ pub fn observe_current(
         return Ok(false);
     }
     demote_current(tx, table, consumer, None, o)?;
-    let id = insert(tx, table, consumer, key, "current", o)?;
+    let id = insert(tx, table, consumer, key, "current", Some(o.as_of), o)?;
     event(tx, table, consumer, id, None, "current", o)?;
     Ok(true)
-}
-
-fn located_current(tx: &Connection, table: Table, consumer: i64) -> rusqlite::Result<bool> {
-    tx.prepare_cached(table.located_current_sql())?.query_row(params![consumer], |r| r.get(0))
 }
 
 fn current(tx: &Connection, table: Table, consumer: i64) -> rusqlite::Result<Vec<(i64, String)>> {
@@ -281,7 +274,7 @@ pub fn mark_bad(
         Some(k) => match find(tx, table, consumer, k)? {
             Some((id, status, _)) => vec![(id, status)],
             None => {
-                let id = insert(tx, table, consumer, k, "bad", o)?;
+                let id = insert(tx, table, consumer, k, "bad", None, o)?;
                 event(tx, table, consumer, id, None, "bad", o)?;
                 return Ok(1);
             }
@@ -316,15 +309,17 @@ mod tests {
     fn a_client_repeating_an_address_skip_tracing_replaced_does_not_move_the_consumer_back() {
         let db = Db::open_in_memory().unwrap();
         let run = db.begin_run("test", None).unwrap();
+        // The client sent ELM ST long ago, then PINE AVE; skip tracing found the consumer at
+        // ELM ST again and a reviewer accepted it (the row keeps its client source).
         db.conn()
             .execute_batch(
                 "INSERT INTO consumers (id, surname, first_name) VALUES (1, 'LEE', 'ANN');
                  INSERT INTO addresses (consumer_id, line1, city, state, zip, source, first_seen,
-                     last_seen, status)
+                     last_seen, status, client_seen)
                  VALUES (1, '5 PINE AVE', 'DALLAS', 'TX', '75201', 'client:C', '2026-01-01',
-                         '2026-01-01', 'previous'),
-                        (1, '9 ELM ST', 'DALLAS', 'TX', '75201', 'lead:7', '2026-11-01',
-                         '2026-11-20', 'current');",
+                         '2026-01-01', 'previous', '2026-01-01'),
+                        (1, '9 ELM ST', 'DALLAS', 'TX', '75201', 'client:C', '2025-06-01',
+                         '2026-11-20', 'current', '2025-06-01');",
             )
             .unwrap();
         let o = |day: i8| Origin {
@@ -336,25 +331,28 @@ mod tests {
         };
         let pine = ["5 PINE AVE", "", "DALLAS", "TX", "75201"];
         let tx = db.conn();
-        // The client's file still carries the old address: seen again, nothing moves.
+        // The client's file still carries the address it sent last: seen again, nothing moves.
         let changed = observe_current(tx, Table::Addresses, 1, &pine, false, &o(21)).unwrap();
         assert!(!changed);
-        let want =
-            |a: &str, b: &str| vec![("5 PINE AVE".into(), a.into()), ("9 ELM ST".into(), b.into())];
+        let want = |a: &str, b: &str| {
+            vec![("5 PINE AVE".to_string(), a.to_string()), ("9 ELM ST".into(), b.into())]
+        };
         assert_eq!(statuses(&db), want("previous", "current"));
-        let seen: String = tx
-            .query_row("SELECT last_seen FROM addresses WHERE line1 = '5 PINE AVE'", [], |r| {
-                r.get(0)
-            })
+        let seen: (String, String) = tx
+            .query_row(
+                "SELECT last_seen, client_seen FROM addresses WHERE line1 = '5 PINE AVE'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .unwrap();
-        assert_eq!(seen, "2026-11-21");
+        assert_eq!(seen, ("2026-11-21".into(), "2026-11-21".into()));
         // A new address from the client is news: it becomes current.
         let oak = ["1 OAK LN", "", "DALLAS", "TX", "75201"];
         assert!(observe_current(tx, Table::Addresses, 1, &oak, false, &o(22)).unwrap());
         let mut w = want("previous", "previous");
         w.push(("1 OAK LN".into(), "current".into()));
         assert_eq!(statuses(&db), w);
-        // Then the old one again, over the client's own newer value: the consumer moved back.
+        // Then the older one again, after the client's own newer value: a move back.
         assert!(observe_current(tx, Table::Addresses, 1, &pine, false, &o(23)).unwrap());
         let mut w = want("current", "previous");
         w.push(("1 OAK LN".into(), "previous".into()));

@@ -551,22 +551,23 @@ impl<'c> Handler<'c> {
         let mut addresses = Inserts::prepare(
             tx,
             "INSERT OR ROLLBACK INTO addresses (consumer_id, line1, line2, city, state, zip,
-                                    source, source_ref, first_seen, last_seen, status)",
-            "(#, #, #, #, #, #, ?1, #, ?2, ?2, 'current')",
+                                    source, source_ref, first_seen, last_seen, status,
+                                    client_seen)",
+            "(#, #, #, #, #, #, ?1, #, ?2, ?2, 'current', ?2)",
             2,
         )?;
         let mut phones = Inserts::prepare(
             tx,
             "INSERT OR ROLLBACK INTO phones (consumer_id, number, source, source_ref, first_seen,
-                                 last_seen, status)",
-            "(#, #, ?1, #, ?2, ?2, 'current')",
+                                 last_seen, status, client_seen)",
+            "(#, #, ?1, #, ?2, ?2, 'current', ?2)",
             2,
         )?;
         let mut emails = Inserts::prepare(
             tx,
             "INSERT OR ROLLBACK INTO emails (consumer_id, address, source, source_ref, first_seen,
-                                 last_seen, status)",
-            "(#, #, ?1, #, ?2, ?2, 'current')",
+                                 last_seen, status, client_seen)",
+            "(#, #, ?1, #, ?2, ?2, 'current', ?2)",
             2,
         )?;
         for st in [&mut addresses, &mut phones, &mut emails] {
@@ -945,12 +946,18 @@ fn update(
 ) -> anyhow::Result<bool> {
     let mut changed = false;
     let mut new = p.values.clone();
-    // "Not given" past-due follows the balance, as on a new placement.
-    if new[8].is_none() {
+    // "Not given" past-due follows the balance, as on a new placement, when this row sets
+    // the balance (a balance the client only repeats is not set, and neither is past-due).
+    let past_due_given = new[8].is_some();
+    if !past_due_given {
         new[8] = new[7].clone();
     }
+    let mut balance_set = false;
     for (i, field) in ACCOUNT_FIELDS.iter().enumerate() {
         let Some(v) = &new[i] else { continue };
+        if i == 8 && !past_due_given && !balance_set {
+            continue;
+        }
         let before = old.get(i).cloned().flatten();
         if before.as_deref() == Some(v.as_str()) {
             continue;
@@ -966,6 +973,7 @@ fn update(
         .execute(params![v, o.run_id, account_id])?;
         account_event(tx, account_id, field, before.as_deref(), Some(v), o)?;
         changed = true;
+        balance_set |= i == 7;
     }
     changed |= update_consumer(tx, consumer_id, &p.primary, o)?;
     if let Some(ssn) = &p.primary.ssn {

@@ -162,6 +162,16 @@ pub(super) struct SsnLookup<'c> {
     by_id: Statement<'c>,
 }
 
+/// `k` as its nine digits (leading zeros kept), written into `buf` (on the stack: the SSNs
+/// of the map are not copied to the heap as text).
+fn nine_digits(mut k: u32, buf: &mut [u8; 9]) -> &str {
+    for d in buf.iter_mut().rev() {
+        *d = b'0' + (k % 10) as u8;
+        k /= 10;
+    }
+    std::str::from_utf8(buf).unwrap_or_default()
+}
+
 /// The SSN as the integer the index and the in-memory map are keyed by (nine digits).
 fn key(ssn: &Ssn) -> Option<u32> {
     ssn.expose_digits().parse().ok()
@@ -320,9 +330,11 @@ impl<'c> SsnLookup<'c> {
                 // the rest of the file is filtered by the SSNs held so far (every SSN on
                 // file, this one included).
                 let mut bits = HashBits::new();
+                let mut digits = [0u8; 9];
                 for &k in map.first.keys() {
-                    bits.insert(&format!("{k:09}"));
+                    bits.insert(nine_digits(k, &mut digits));
                 }
+                digits.fill(0);
                 bits.insert(ssn.expose_digits());
                 self.rebuild(tx)?;
                 self.way = Way::Filtered(bits);
@@ -349,5 +361,17 @@ impl<'c> SsnLookup<'c> {
             .pragma_update(None, "cache_size", cache)
             .and_then(|()| tx.pragma_update(None, "threads", threads));
         built.and(restored)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nine_digits_keep_leading_zeros() {
+        let mut b = [0u8; 9];
+        assert_eq!(nine_digits(1_234_567, &mut b), "001234567");
+        assert_eq!(nine_digits(987_654_321, &mut b), "987654321");
     }
 }

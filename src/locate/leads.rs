@@ -377,11 +377,11 @@ impl NewLead<'_> {
     }
 }
 
-/// The status of a value among the consumer's contact data, if present.
 /// Whether a source's sighting of a previous address (last seen `last_seen`) may mean the
 /// consumer moved back: the source saw it after it last saw the current address
 /// (`current_seen`, when the same record gives the current address with a date), or else
-/// after the current address was first seen by us. Unknown dates, or no current address, say "maybe".
+/// after the current address was first seen by us. Unknown dates, or no current address, say
+/// "maybe".
 fn moved_back(
     conn: &Connection,
     consumer_id: i64,
@@ -400,6 +400,7 @@ fn moved_back(
     Ok(since.is_none_or(|since| seen > since))
 }
 
+/// The status of a value among the consumer's contact data, if present.
 fn contact_status(
     conn: &Connection,
     consumer_id: i64,

@@ -474,7 +474,7 @@ fn matched_only(
     mut link: LinkResult,
 ) -> (Vec<LocateRecord>, LinkResult) {
     let mut new_index: Vec<Option<usize>> = vec![None; records.len()];
-    link.pairs.retain(|p| p.decision != Decision::Reject);
+    link.pairs.retain(|p| p.decision != Decision::Reject && p.record < records.len());
     let mut wanted = 0;
     for p in &link.pairs {
         if let Some(slot @ None) = new_index.get_mut(p.record) {

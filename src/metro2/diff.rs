@@ -7,9 +7,9 @@
 //! status moves that make no sense, a changed date opened or charge-off amount, a repeated L1.
 //!
 //! The earlier file's data records (key, encoded record, file order) and its L1 aliases go
-//! into a private temporary SQLite database (a throwaway index with a bounded page cache, in
-//! an owner-only temporary directory that is deleted when the comparison ends, also on
-//! error); the later file streams, and each of its accounts is looked up by key and marked
+//! into SQLite's private temporary database (a throwaway index with a bounded page cache,
+//! owner-only, deleted by SQLite as it opens it, so nothing is left even if the process is
+//! killed); the later file streams, and each of its accounts is looked up by key and marked
 //! matched (in a small table: marking leaves the large record pages clean, so they are never
 //! written back). The accounts left unmatched at the end are the removed ones, in the
 //! earlier file's order. Results are handed to a sink as they are found ([`Event`]); only counts are kept,
@@ -132,9 +132,6 @@ pub enum DiffError {
     /// The later file cannot be read as Metro 2 (or reading it failed).
     #[error("the later file")]
     New(#[source] ReadError),
-    /// The temporary directory for the earlier file's records cannot be created.
-    #[error("creating a temporary directory for the comparison")]
-    TempDir(#[source] io::Error),
     /// The temporary store of the earlier file's records failed (disk full, ...).
     #[error("temporary store of the earlier file's records")]
     Store(#[from] rusqlite::Error),
@@ -151,7 +148,6 @@ impl DiffError {
     pub fn code(&self) -> &'static str {
         match self {
             DiffError::Old(e) | DiffError::New(e) => e.code(),
-            DiffError::TempDir(_) => "io_error",
             DiffError::Store(_) => "diff_temp_store_failed",
             DiffError::Output(_) => "io_error",
             DiffError::Stopped => "diff_stopped",
@@ -159,20 +155,18 @@ impl DiffError {
     }
 }
 
-/// The earlier file's records, outside the process heap: a SQLite database in a private
-/// temporary directory (removed with everything in it when `dir` drops, after `conn`).
+/// The earlier file's records, outside the process heap: SQLite's private temporary
+/// database (an empty file name), which SQLite creates owner-only in its temporary directory
+/// (`SQLITE_TMPDIR`, else `TMPDIR`, else `/var/tmp` or `/tmp`) and deletes as it opens it, so
+/// the records (SSNs and dates of birth in clear) are never reachable by name and nothing is
+/// left behind, even when the process is killed.
 struct Store {
     conn: Connection,
-    dir: tempfile::TempDir,
 }
 
 impl Store {
     fn open() -> Result<Store, DiffError> {
-        let dir = tempfile::Builder::new()
-            .prefix("skiptrace-diff-")
-            .tempdir()
-            .map_err(DiffError::TempDir)?;
-        let conn = Connection::open(dir.path().join("earlier.db"))?;
+        let conn = Connection::open("")?;
         // A throwaway database: no journal, no fsync, one connection.
         conn.pragma_update(None, "journal_mode", "OFF")?;
         conn.pragma_update(None, "synchronous", "OFF")?;
@@ -187,7 +181,7 @@ impl Store {
                                  old_acct TEXT NOT NULL, PRIMARY KEY (id, acct)) WITHOUT ROWID;
              BEGIN;",
         )?;
-        Ok(Store { conn, dir })
+        Ok(Store { conn })
     }
 }
 
@@ -313,7 +307,7 @@ pub fn diff<A: Read, B: Read + Send>(
     new: B,
     sink: &mut dyn FnMut(Event<'_>) -> io::Result<()>,
 ) -> Result<Summary, DiffError> {
-    let Store { conn, dir } = Store::open()?;
+    let Store { conn } = Store::open()?;
     let (load_tx, load_rx) = mpsc::sync_channel::<Load>(IN_FLIGHT);
     let (load_back_tx, load_back_rx) = mpsc::sync_channel::<LoadBatch>(IN_FLIGHT + 2);
     let (tx, rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
@@ -341,9 +335,7 @@ pub fn diff<A: Read, B: Read + Send>(
         sink(Event::Summary(&sum)).map_err(DiffError::Output)?;
         Ok(sum)
     });
-    // The connection is closed (its thread has ended): the records it held go now, whatever
-    // the result.
-    drop(dir);
+    // The connection closed when its thread ended, and with it SQLite's temporary file.
     result
 }
 

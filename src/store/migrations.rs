@@ -8,7 +8,10 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// The migrations, in order. Index `i` brings the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("sql/0001_init.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("sql/0001_init.sql")),
+    ("0002_client_seen", include_str!("sql/0002_client_seen.sql")),
+];
 
 /// Applies every migration newer than the database's `user_version`, after checking that the
 /// ones already applied are this build's.

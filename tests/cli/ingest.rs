@@ -1090,3 +1090,40 @@ fn a_client_file_repeating_its_values_does_not_undo_payments_but_its_changes_app
         1
     );
 }
+
+#[test]
+fn past_due_left_blank_follows_only_a_balance_the_row_sets() {
+    let wd = setup();
+    let file = |name: &str, past_due: &str, blank_lines: usize| {
+        let r = row("A-1", "123-45-6701", |_| {});
+        // Blank lines after the row (ignored) keep the files' bytes apart.
+        let blank = "\n".repeat(blank_lines);
+        wd.write(name, format!("{HEADER},amount_past_due\n{r},{past_due}\n{blank}"));
+        let o = ingest(&wd, &["portfolio", name, "--client", "ACME"]);
+        assert!(o.status.success(), "{}", show(&o));
+    };
+    let amounts = |wd: &Workdir| -> (String, String) {
+        wd.db()
+            .query_row(
+                "SELECT current_balance, amount_past_due FROM accounts WHERE account_number = 'A-1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+    };
+    file("p1.csv", "", 0);
+    assert_eq!(amounts(&wd), ("1250".into(), "1250".into()));
+    file("p2.csv", "400", 0);
+    assert_eq!(amounts(&wd), ("1250".into(), "400".into()));
+    wd.write(
+        "pay.csv",
+        "client_id,account_number,posted_date,amount,kind,reference\nACME,A-1,2026-11-05,300,payment,R1\n",
+    );
+    assert!(ingest(&wd, &["payments", "pay.csv"]).status.success());
+    let after_payment = amounts(&wd);
+    assert_eq!(after_payment.0, "950");
+    // The client sends its placement row again (balance repeated, past due blank): neither the
+    // balance nor the past due moves (past due must not jump to the repeated balance).
+    file("p3.csv", "", 1);
+    assert_eq!(amounts(&wd), after_payment);
+}
