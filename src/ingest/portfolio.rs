@@ -1408,24 +1408,19 @@ mod queued_tests {
             .collect();
         assert_eq!(took.len(), 1, "{took:?}");
         assert!(one_by_one.iter().any(|l| l.starts_with("consumer_events:") && l.contains("ssn")));
-        assert_eq!(queued.len(), one_by_one.len());
-        for (q, o) in queued.iter().zip(&one_by_one) {
-            assert_eq!(q, o);
-        }
-        // The SSN bit set skips only look-ups that cannot hit.
-        assert_eq!(filtered.len(), one_by_one.len());
-        for (f, o) in filtered.iter().zip(&one_by_one) {
-            assert_eq!(f, o);
-        }
-        // So does holding the SSNs in memory with the index set aside.
-        assert_eq!(in_memory.len(), one_by_one.len());
-        for (m, o) in in_memory.iter().zip(&one_by_one) {
-            assert_eq!(m, o);
-        }
-        // And going on filtered when more SSNs than fit in memory come.
-        assert_eq!(spilled.len(), one_by_one.len());
-        for (s, o) in spilled.iter().zip(&one_by_one) {
-            assert_eq!(s, o);
+        // Multi-row inserts store what one-row inserts store; the SSN bit set skips only
+        // look-ups that cannot hit; so does holding the SSNs in memory with the index set
+        // aside, and going on filtered when more SSNs than fit in memory come.
+        for (way, rows) in [
+            ("queued", queued),
+            ("filtered", filtered),
+            ("in memory", in_memory),
+            ("spilled", spilled),
+        ] {
+            assert_eq!(rows.len(), one_by_one.len(), "{way}");
+            for (r, o) in rows.iter().zip(&one_by_one) {
+                assert_eq!(r, o, "{way}");
+            }
         }
     }
 }

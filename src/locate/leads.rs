@@ -1290,6 +1290,12 @@ mod tests {
         }
     }
 
+    /// Stores `recs`, each matched to the test debtor with `decision` (run 1, 2026-11-20).
+    fn store(db: &Db, recs: &[LocateRecord], decision: Decision, st: &mut RunState) -> LeadStats {
+        let (as_of, d) = (jiff::civil::date(2026, 11, 20), [debtor()]);
+        store_matches(db.conn(), 1, as_of, &d, recs, &link(decision, recs.len()), st).unwrap()
+    }
+
     fn status_of(db: &Db, id: i64) -> String {
         db.conn()
             .query_row("SELECT status FROM addresses WHERE id = ?1", [id], |r| r.get(0))
@@ -1332,21 +1338,17 @@ mod tests {
     #[test]
     fn a_past_address_listed_again_never_displaces_the_current_one() {
         let db = db();
-        let as_of = jiff::civil::date(2026, 11, 20);
-        let d = [debtor()];
         // Night 1: the vendor lists a new address and the one on file, seen alike; the new
         // one is applied and the address on file becomes previous.
         let recs = vec![vendor("V1", &[("9 ELM ST", "2026-11-17"), ("5 PINE AVE", "2026-11-17")])];
         let mut st = RunState::default();
-        let s = store_matches(db.conn(), 1, as_of, &d, &recs, &link(Decision::Accept, 1), &mut st)
-            .unwrap();
+        let s = store(&db, &recs, Decision::Accept, &mut st);
         assert_eq!((s.auto_accepted, s.already_current), (1, 1));
         assert_eq!(current_line1(&db), ["9 ELM ST"]);
         assert_eq!(status_of(&db, 100), "previous");
         // Night 2, the same record: the previous address is not news, nothing moves.
         let mut st = RunState::default();
-        let s = store_matches(db.conn(), 1, as_of, &d, &recs, &link(Decision::Accept, 1), &mut st)
-            .unwrap();
+        let s = store(&db, &recs, Decision::Accept, &mut st);
         assert_eq!((s.auto_accepted, s.pending, s.already_previous), (0, 0, 1), "{s:?}");
         assert_eq!(current_line1(&db), ["9 ELM ST"]);
         let leads: i64 =
@@ -1355,13 +1357,11 @@ mod tests {
         // A record giving the past address alone, last seen before the current address was
         // first seen (2025-01-01, the vendor's first sighting): nothing either.
         let stale = vec![vendor("V2", &[("5 PINE AVE", "2024-12-01")])];
-        let s = store_matches(db.conn(), 1, as_of, &d, &stale, &link(Decision::Accept, 1), &mut st)
-            .unwrap();
+        let s = store(&db, &stale, Decision::Accept, &mut st);
         assert_eq!((s.auto_accepted, s.pending, s.already_previous), (0, 0, 1), "{s:?}");
         // Seen there after the current address: maybe a move back, for a reviewer only.
         let back = vec![vendor("V3", &[("9 ELM ST", "2026-03-01"), ("5 PINE AVE", "2026-11-17")])];
-        let s = store_matches(db.conn(), 1, as_of, &d, &back, &link(Decision::Accept, 1), &mut st)
-            .unwrap();
+        let s = store(&db, &back, Decision::Accept, &mut st);
         assert_eq!((s.auto_accepted, s.pending), (0, 1), "{s:?}");
         assert_eq!(current_line1(&db), ["9 ELM ST"]);
         let known: String = db
@@ -1431,42 +1431,14 @@ mod tests {
         let db = db();
         let recs = vec![ncoa("02", Some(MoveType::Individual), None)];
         let mut st = RunState::default();
-        let as_of = jiff::civil::date(2026, 11, 20);
         // A review-level match changes nothing.
-        let s = store_matches(
-            db.conn(),
-            1,
-            as_of,
-            &[debtor()],
-            &recs,
-            &link(Decision::Review, 1),
-            &mut st,
-        )
-        .unwrap();
+        let s = store(&db, &recs, Decision::Review, &mut st);
         assert_eq!(s.addresses_marked_bad, 0);
         assert_eq!(status_of(&db, 100), "current");
-        let s = store_matches(
-            db.conn(),
-            1,
-            as_of,
-            &[debtor()],
-            &recs,
-            &link(Decision::Accept, 1),
-            &mut st,
-        )
-        .unwrap();
+        let s = store(&db, &recs, Decision::Accept, &mut st);
         assert_eq!(s.addresses_marked_bad, 1);
         assert_eq!(status_of(&db, 100), "bad");
-        let s = store_matches(
-            db.conn(),
-            1,
-            as_of,
-            &[debtor()],
-            &recs,
-            &link(Decision::Accept, 1),
-            &mut st,
-        )
-        .unwrap();
+        let s = store(&db, &recs, Decision::Accept, &mut st);
         assert_eq!(s.addresses_marked_bad, 0);
         let events: i64 = db
             .conn()
@@ -1488,16 +1460,7 @@ mod tests {
             ncoa("A", Some(MoveType::Individual), Some("9 ELM ST")),
         ];
         let mut st = RunState::default();
-        let s = store_matches(
-            db.conn(),
-            1,
-            as_of,
-            &[debtor()],
-            &recs,
-            &link(Decision::Accept, 2),
-            &mut st,
-        )
-        .unwrap();
+        let s = store(&db, &recs, Decision::Accept, &mut st);
         assert_eq!((s.auto_accepted, s.pending), (1, 1));
         let rows: Vec<(String, String)> = db
             .conn()
