@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{cpu_seconds, metro2_template, peak_rss_mib};
+use common::{cpu_seconds, metro2_j1, metro2_template, peak_rss_mib};
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use jiff::civil::date;
 use skiptrace::metro2::file::validate_stream;
-use skiptrace::metro2::model::{Header, J1, SsnField};
+use skiptrace::metro2::model::Header;
 use skiptrace::metro2::reader::{Kind, Reader, Slot};
 use skiptrace::metro2::validate::ValidateOptions;
 use skiptrace::metro2::writer::{Writer, WriterOptions};
@@ -59,13 +59,7 @@ fn main() {
         reporter_address: "1 MAIN ST SPRINGFIELD IL 62701".into(),
         ..Default::default()
     };
-    let j1 = J1 {
-        surname: "SAMPLE".into(),
-        first_name: "JORDAN".into(),
-        social_security_number: SsnField(234_567_890),
-        ecoa_code: "2".into(),
-        ..Default::default()
-    };
+    let j1 = metro2_j1();
 
     let mut plain = metro2_template(date(2026, 10, 31));
     let mut with_j1 = metro2_template(date(2026, 10, 31));

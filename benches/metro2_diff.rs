@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{cpu_seconds, metro2_template, peak_rss_mib};
+use common::{cpu_seconds, metro2_j1, metro2_template, peak_rss_mib};
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use jiff::civil::date;
 use skiptrace::metro2::diff::{self, Event};
-use skiptrace::metro2::model::{Header, J1, L1, SsnField};
+use skiptrace::metro2::model::{Header, L1};
 use skiptrace::metro2::writer::{Writer, WriterOptions};
 
 fn header(activity: jiff::civil::Date) -> Header {
@@ -46,13 +46,7 @@ fn write_cycle(path: &std::path::Path, n: u64, later: bool, shuffle: bool) -> u6
     let activity = if later { date(2026, 10, 31) } else { date(2026, 9, 30) };
     let out = BufWriter::with_capacity(1 << 20, File::create(path).expect("create"));
     let mut w = Writer::new(out, &header(activity), WriterOptions::default()).expect("header");
-    let j1 = J1 {
-        surname: "SAMPLE".into(),
-        first_name: "JORDAN".into(),
-        social_security_number: SsnField(234_567_890),
-        ecoa_code: "2".into(),
-        ..Default::default()
-    };
+    let j1 = metro2_j1();
     let mut rec = metro2_template(date(2026, 9, 30));
     let mut written = 0;
     for j in 0..n {

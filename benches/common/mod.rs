@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use jiff::civil::{Date, date};
-use skiptrace::metro2::model::{Base, DataRecord, K1, SsnField};
+use skiptrace::metro2::model::{Base, DataRecord, J1, K1, SsnField};
 
 /// A `/proc/self/status` value in kB (`key` such as `VmHWM:` or `VmRSS:`); 0 when unknown.
 pub fn status_kb(key: &str) -> u64 {
@@ -97,4 +97,15 @@ pub fn metro2_template(date_account_information: Date) -> DataRecord {
         creditor_classification: 2,
     });
     r
+}
+
+/// An associated consumer (ECOA 2) for the template's account.
+pub fn metro2_j1() -> J1 {
+    J1 {
+        surname: "SAMPLE".into(),
+        first_name: "JORDAN".into(),
+        social_security_number: SsnField(234_567_890),
+        ecoa_code: "2".into(),
+        ..Default::default()
+    }
 }
